@@ -1,0 +1,665 @@
+/* lam-graph.c: the layer table, the graph and its validation.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#define G_LOG_DOMAIN "lamina-graph"
+
+#include "config.h"
+
+#include <stddef.h>
+#include <string.h>
+#include <stdio.h>
+
+#include "lam-graph.h"
+
+G_DEFINE_QUARK (lam-error-quark, lam_error)
+
+#define P_INT(field, lbl, lo, hi, d, text) \
+  { #field, lbl, LAM_PARAM_INT, offsetof (LamLayerParams, field), lo, hi, d, text }
+#define P_FLOAT(field, lbl, lo, hi, d, text) \
+  { #field, lbl, LAM_PARAM_FLOAT, offsetof (LamLayerParams, field), lo, hi, d, text }
+#define P_BOOL(field, lbl, d, text) \
+  { #field, lbl, LAM_PARAM_BOOL, offsetof (LamLayerParams, field), 0, 1, d, text }
+
+static const LamParamSpec input_params[] = {
+  P_INT (channels, "Channels", 1, 1024, 1, "Channels per sample (features when height and width are 1)"),
+  P_INT (height, "Height", 1, 1024, 28, "Image height in pixels (1 for plain feature vectors)"),
+  P_INT (width, "Width", 1, 1024, 28, "Image width in pixels (1 for plain feature vectors)"),
+};
+static const LamParamSpec dense_params[] = {
+  P_INT (units, "Units", 1, 65536, 10, "Number of neurons"),
+  P_BOOL (bias, "Bias", 1, "Add a learned bias to each neuron"),
+};
+static const LamParamSpec conv_params[] = {
+  P_INT (filters, "Filters", 1, 4096, 8, "Number of output channels (learned filters)"),
+  P_INT (kernel, "Kernel size", 1, 15, 3, "Width and height of each filter"),
+  P_INT (stride, "Stride", 1, 8, 1, "Step between filter positions"),
+  P_INT (padding, "Padding", 0, 15, 0, "Zeros added around the input"),
+  P_BOOL (bias, "Bias", 1, "Add a learned bias to each filter"),
+};
+static const LamParamSpec pool_params[] = {
+  P_INT (kernel, "Window", 1, 15, 2, "Width and height of the pooling window"),
+  P_INT (stride, "Stride", 1, 15, 2, "Step between windows"),
+  P_INT (padding, "Padding", 0, 7, 0, "Padding around the input (at most half the window)"),
+};
+static const LamParamSpec leaky_params[] = {
+  P_FLOAT (alpha, "Negative slope", 0.0, 1.0, 0.01, "Slope for negative inputs"),
+};
+static const LamParamSpec dropout_params[] = {
+  P_FLOAT (rate, "Rate", 0.0, 0.95, 0.5, "Probability of dropping each unit while training"),
+};
+static const LamParamSpec bn_params[] = {
+  P_FLOAT (eps, "Epsilon", 1e-8, 0.1, 1e-5, "Added to the variance for stability"),
+  P_FLOAT (momentum, "Momentum", 0.0, 1.0, 0.1, "Weight of each batch in the running statistics"),
+};
+
+
+static const LamLayerInfo layer_infos[LAM_N_LAYER_KINDS] = {
+  [LAM_LAYER_INPUT] = { LAM_LAYER_INPUT, "Input", "Inputs", "The samples of the dataset enter here", 0, 0, input_params, G_N_ELEMENTS (input_params), FALSE },
+  [LAM_LAYER_DENSE] = { LAM_LAYER_DENSE, "Dense", "Dense and Convolution", "Fully connected: every unit sees every input", 1, 1, dense_params, G_N_ELEMENTS (dense_params), FALSE },
+  [LAM_LAYER_CONV2D] = { LAM_LAYER_CONV2D, "Conv2D", "Dense and Convolution", "Slides learned filters over the image: simple cells", 1, 1, conv_params, G_N_ELEMENTS (conv_params), FALSE },
+  [LAM_LAYER_MAXPOOL2D] = { LAM_LAYER_MAXPOOL2D, "MaxPool2D", "Pooling", "Keeps the strongest response in each window: complex cells", 1, 1, pool_params, G_N_ELEMENTS (pool_params), FALSE },
+  [LAM_LAYER_AVGPOOL2D] = { LAM_LAYER_AVGPOOL2D, "AvgPool2D", "Pooling", "Averages each window", 1, 1, pool_params, G_N_ELEMENTS (pool_params), FALSE },
+  [LAM_LAYER_GLOBALAVGPOOL] = { LAM_LAYER_GLOBALAVGPOOL, "GlobalAvgPool", "Pooling", "Averages each channel to one number", 1, 1, NULL, 0, FALSE },
+  [LAM_LAYER_FLATTEN] = { LAM_LAYER_FLATTEN, "Flatten", "Dense and Convolution", "Turns an image into a vector", 1, 1, NULL, 0, FALSE },
+  [LAM_LAYER_RELU] = { LAM_LAYER_RELU, "ReLU", "Activations", "max(0, x)", 1, 1, NULL, 0, FALSE },
+  [LAM_LAYER_LEAKYRELU] = { LAM_LAYER_LEAKYRELU, "LeakyReLU", "Activations", "x, or a small slope times x below zero", 1, 1, leaky_params, G_N_ELEMENTS (leaky_params), FALSE },
+  [LAM_LAYER_TANH] = { LAM_LAYER_TANH, "Tanh", "Activations", "Hyperbolic tangent, from -1 to 1", 1, 1, NULL, 0, FALSE },
+  [LAM_LAYER_SIGMOID] = { LAM_LAYER_SIGMOID, "Sigmoid", "Activations", "Logistic function, from 0 to 1", 1, 1, NULL, 0, FALSE },
+  [LAM_LAYER_GELU] = { LAM_LAYER_GELU, "GELU", "Activations", "Gaussian error linear unit, as in Transformers", 1, 1, NULL, 0, FALSE },
+  [LAM_LAYER_SOFTMAX] = { LAM_LAYER_SOFTMAX, "Softmax", "Activations", "Turns scores into probabilities that sum to 1", 1, 1, NULL, 0, FALSE },
+  [LAM_LAYER_DROPOUT] = { LAM_LAYER_DROPOUT, "Dropout", "Normalisation and Regularisation", "Randomly silences units while training", 1, 1, dropout_params, G_N_ELEMENTS (dropout_params), FALSE },
+  [LAM_LAYER_BATCHNORM] = { LAM_LAYER_BATCHNORM, "BatchNorm", "Normalisation and Regularisation", "Normalises each channel over the batch", 1, 1, bn_params, G_N_ELEMENTS (bn_params), FALSE },
+  [LAM_LAYER_ADD] = { LAM_LAYER_ADD, "Add", "Merge", "Sums its inputs: a skip connection", 2, -1, NULL, 0, FALSE },
+  [LAM_LAYER_CONCAT] = { LAM_LAYER_CONCAT, "Concat", "Merge", "Stacks its inputs along the channels", 2, -1, NULL, 0, FALSE },
+  [LAM_LAYER_SOFTMAX_XENT] = { LAM_LAYER_SOFTMAX_XENT, "SoftmaxCrossEntropy", "Outputs and Losses", "Classification loss on the scores (logits)", 1, 1, NULL, 0, TRUE },
+  [LAM_LAYER_MSE] = { LAM_LAYER_MSE, "MSE", "Outputs and Losses", "Mean squared error against the one-hot target", 1, 1, NULL, 0, TRUE },
+};
+
+const LamLayerInfo *
+lam_layer_info (LamLayerKind kind)
+{
+  g_return_val_if_fail (kind < LAM_N_LAYER_KINDS, NULL);
+  return &layer_infos[kind];
+}
+
+gboolean
+lam_layer_kind_from_name (const char *type_name, LamLayerKind *kind)
+{
+  for (int k = 0; k < LAM_N_LAYER_KINDS; k++)
+    if (g_strcmp0 (layer_infos[k].type_name, type_name) == 0)
+      {
+        *kind = k;
+        return TRUE;
+      }
+  return FALSE;
+}
+
+double
+lam_layer_param_get (const LamLayerParams *p, const LamParamSpec *spec)
+{
+  const char *base = (const char *) p + spec->offset;
+  if (spec->type == LAM_PARAM_FLOAT)
+    return *(const float *) base;
+  return *(const int *) base;
+}
+
+void
+lam_layer_param_set (LamLayerParams *p, const LamParamSpec *spec, double value)
+{
+  char *base = (char *) p + spec->offset;
+  if (spec->type == LAM_PARAM_FLOAT)
+    *(float *) base = (float) value;
+  else
+    *(int *) base = (int) value;
+}
+
+void
+lam_layer_params_init (LamLayerKind kind, LamLayerParams *p)
+{
+  const LamLayerInfo *info = lam_layer_info (kind);
+  memset (p, 0, sizeof *p);
+  p->bias = 1;
+  for (int i = 0; i < info->n_params; i++)
+    lam_layer_param_set (p, &info->params[i], info->params[i].def);
+}
+
+const char *
+lam_shape_to_string (const LamShape *s, char *buf, gsize len)
+{
+  if (s->rank == 0)
+    g_strlcpy (buf, "?", len);
+  else if (s->rank == 1)
+    g_snprintf (buf, len, "%d", s->d[0]);
+  else if (s->rank == 2)
+    g_snprintf (buf, len, "%d×%d", s->d[0], s->d[1]);
+  else
+    g_snprintf (buf, len, "%d×%d×%d", s->d[0], s->d[1], s->d[2]);
+  return buf;
+}
+
+/* Graph */
+
+static void
+lam_node_free (gpointer data)
+{
+  LamNode *n = data;
+  g_free (n->name);
+  g_free (n->error);
+  g_ptr_array_unref (n->inputs);
+  g_free (n);
+}
+
+LamGraph *
+lam_graph_new (void)
+{
+  LamGraph *g = g_new0 (LamGraph, 1);
+  g->nodes = g_ptr_array_new_with_free_func (lam_node_free);
+  return g;
+}
+
+void
+lam_graph_free (LamGraph *g)
+{
+  if (g == NULL)
+    return;
+  g_ptr_array_unref (g->nodes);
+  g_free (g);
+}
+
+LamGraph *
+lam_graph_copy (const LamGraph *g)
+{
+  LamGraph *c = lam_graph_new ();
+  for (guint i = 0; i < g->nodes->len; i++)
+    {
+      const LamNode *n = g_ptr_array_index (g->nodes, i);
+      LamNode *m = lam_graph_add_node (c, n->kind, n->name);
+      m->p = n->p;
+      m->x = n->x;
+      m->y = n->y;
+      m->out_shape = n->out_shape;
+      m->n_params = n->n_params;
+      m->flops = n->flops;
+      m->error = g_strdup (n->error);
+      for (guint j = 0; j < n->inputs->len; j++)
+        g_ptr_array_add (m->inputs, g_strdup (g_ptr_array_index (n->inputs, j)));
+    }
+  c->total_params = g->total_params;
+  c->total_flops = g->total_flops;
+  return c;
+}
+
+LamNode *
+lam_graph_add_node (LamGraph *g, LamLayerKind kind, const char *name)
+{
+  g_return_val_if_fail (kind < LAM_N_LAYER_KINDS, NULL);
+  LamNode *n = g_new0 (LamNode, 1);
+  n->kind = kind;
+  if (name != NULL)
+    n->name = g_strdup (name);
+  else
+    {
+      g_autofree char *prefix = g_ascii_strdown (layer_infos[kind].type_name, -1);
+      n->name = lam_graph_unique_name (g, prefix);
+    }
+  n->inputs = g_ptr_array_new_with_free_func (g_free);
+  lam_layer_params_init (kind, &n->p);
+  g_ptr_array_add (g->nodes, n);
+  return n;
+}
+
+int
+lam_graph_index_of (const LamGraph *g, const char *name)
+{
+  for (guint i = 0; i < g->nodes->len; i++)
+    if (g_strcmp0 (((LamNode *) g_ptr_array_index (g->nodes, i))->name, name) == 0)
+      return (int) i;
+  return -1;
+}
+
+LamNode *
+lam_graph_find (const LamGraph *g, const char *name)
+{
+  int i = lam_graph_index_of (g, name);
+  return i < 0 ? NULL : g_ptr_array_index (g->nodes, i);
+}
+
+char *
+lam_graph_unique_name (const LamGraph *g, const char *prefix)
+{
+  for (int i = 1;; i++)
+    {
+      char *name = g_strdup_printf ("%s%d", prefix, i);
+      if (lam_graph_find (g, name) == NULL)
+        return name;
+      g_free (name);
+    }
+}
+
+gboolean
+lam_graph_remove_node (LamGraph *g, const char *name)
+{
+  int idx = lam_graph_index_of (g, name);
+  if (idx < 0)
+    return FALSE;
+  /* Drop the edges that came from it. */
+  for (guint i = 0; i < g->nodes->len; i++)
+    {
+      LamNode *n = g_ptr_array_index (g->nodes, i);
+      for (guint j = n->inputs->len; j > 0; j--)
+        if (g_strcmp0 (g_ptr_array_index (n->inputs, j - 1), name) == 0)
+          g_ptr_array_remove_index (n->inputs, j - 1);
+    }
+  g_ptr_array_remove_index (g->nodes, idx);
+  return TRUE;
+}
+
+void
+lam_graph_connect (LamGraph *g, const char *from, const char *to)
+{
+  LamNode *dst = lam_graph_find (g, to);
+  g_return_if_fail (dst != NULL);
+  g_ptr_array_add (dst->inputs, g_strdup (from));
+}
+
+LamNode *
+lam_graph_input_node (const LamGraph *g)
+{
+  for (guint i = 0; i < g->nodes->len; i++)
+    {
+      LamNode *n = g_ptr_array_index (g->nodes, i);
+      if (n->kind == LAM_LAYER_INPUT)
+        return n;
+    }
+  return NULL;
+}
+
+LamNode *
+lam_graph_loss_node (const LamGraph *g)
+{
+  for (guint i = 0; i < g->nodes->len; i++)
+    {
+      LamNode *n = g_ptr_array_index (g->nodes, i);
+      if (layer_infos[n->kind].is_loss)
+        return n;
+    }
+  return NULL;
+}
+
+/* Input indices of node n, or -1 for unknown names. */
+static int
+input_index (const LamGraph *g, const LamNode *n, guint j)
+{
+  return lam_graph_index_of (g, g_ptr_array_index (n->inputs, j));
+}
+
+GArray *
+lam_graph_topo_order (const LamGraph *g, GError **error)
+{
+  guint n = g->nodes->len;
+  g_autofree int *indeg = g_new0 (int, n);
+  g_autoptr(GArray) order = g_array_sized_new (FALSE, FALSE, sizeof (int), n);
+
+  for (guint i = 0; i < n; i++)
+    {
+      LamNode *node = g_ptr_array_index (g->nodes, i);
+      for (guint j = 0; j < node->inputs->len; j++)
+        if (input_index (g, node, j) >= 0)
+          indeg[i]++;
+    }
+  /* Kahn's algorithm, taking ready nodes in insertion order so the order is stable. */
+  g_autofree gboolean *done = g_new0 (gboolean, n);
+  for (gboolean progress = TRUE; progress;)
+    {
+      progress = FALSE;
+      for (guint i = 0; i < n; i++)
+        {
+          if (done[i] || indeg[i] > 0)
+            continue;
+          done[i] = TRUE;
+          progress = TRUE;
+          int ii = (int) i;
+          g_array_append_val (order, ii);
+          const char *name = ((LamNode *) g_ptr_array_index (g->nodes, i))->name;
+          for (guint k = 0; k < n; k++)
+            {
+              LamNode *m = g_ptr_array_index (g->nodes, k);
+              for (guint j = 0; j < m->inputs->len; j++)
+                if (g_strcmp0 (g_ptr_array_index (m->inputs, j), name) == 0)
+                  indeg[k]--;
+            }
+        }
+    }
+  if (order->len < n)
+    {
+      for (guint i = 0; i < n; i++)
+        if (!done[i])
+          {
+            g_set_error (error, LAM_ERROR, LAM_ERROR_INVALID_GRAPH,
+                         "node \"%s\": part of a cycle; a network must flow one way, from input to loss",
+                         ((LamNode *) g_ptr_array_index (g->nodes, i))->name);
+            break;
+          }
+      return NULL;
+    }
+  return g_steal_pointer (&order);
+}
+
+static int
+pool_out (int in, int k, int s, int p)
+{
+  int span = in + 2 * p - k;
+  return span < 0 ? 0 : span / s + 1;
+}
+
+/* Infers node's shape from its inputs. Returns an error message or NULL. */
+static char *
+infer_node (const LamGraph *g, LamNode *node, LamShape *in, int n_in)
+{
+  const LamLayerParams *p = &node->p;
+  LamShape *o = &node->out_shape;
+  char a[64], b[64];
+  gint64 in_size = n_in > 0 ? lam_shape_size (&in[0]) : 0;
+
+  node->n_params = 0;
+  node->flops = 0;
+
+  switch (node->kind)
+    {
+    case LAM_LAYER_INPUT:
+      if (p->height == 1 && p->width == 1)
+        *o = (LamShape) { 1, { p->channels, 1, 1 } };
+      else
+        *o = (LamShape) { 3, { p->channels, p->height, p->width } };
+      return NULL;
+
+    case LAM_LAYER_DENSE:
+      *o = (LamShape) { 1, { p->units, 1, 1 } };
+      node->n_params = in_size * p->units + (p->bias ? p->units : 0);
+      node->flops = 2 * in_size * p->units;
+      if (in_size * p->units > (G_GINT64_CONSTANT (1) << 31))
+        return g_strdup_printf ("%" G_GINT64_FORMAT " inputs × %d units is too many weights (more than 2³¹)",
+                                in_size, p->units);
+      return NULL;
+
+    case LAM_LAYER_CONV2D:
+    case LAM_LAYER_MAXPOOL2D:
+    case LAM_LAYER_AVGPOOL2D:
+      {
+        const char *what = node->kind == LAM_LAYER_CONV2D ? "Conv2D" : "pooling";
+        if (in[0].rank != 3)
+          return g_strdup_printf ("input is a vector of %s values; %s needs an image (channels×height×width)",
+                                  lam_shape_to_string (&in[0], a, sizeof a), what);
+        int C = in[0].d[0], H = in[0].d[1], W = in[0].d[2];
+        if (node->kind != LAM_LAYER_CONV2D && p->padding * 2 > p->kernel)
+          return g_strdup_printf ("padding %d is more than half the window %d", p->padding, p->kernel);
+        if (p->kernel > H + 2 * p->padding || p->kernel > W + 2 * p->padding)
+          return g_strdup_printf ("kernel %d×%d is larger than the padded input %s",
+                                  p->kernel, p->kernel, lam_shape_to_string (&in[0], a, sizeof a));
+        int OH = pool_out (H, p->kernel, p->stride, p->padding);
+        int OW = pool_out (W, p->kernel, p->stride, p->padding);
+        int OC = node->kind == LAM_LAYER_CONV2D ? p->filters : C;
+        *o = (LamShape) { 3, { OC, OH, OW } };
+        if (node->kind == LAM_LAYER_CONV2D)
+          {
+            node->n_params = (gint64) OC * C * p->kernel * p->kernel + (p->bias ? OC : 0);
+            node->flops = 2 * (gint64) OC * OH * OW * C * p->kernel * p->kernel;
+          }
+        else
+          node->flops = (gint64) OC * OH * OW * p->kernel * p->kernel;
+        return NULL;
+      }
+
+    case LAM_LAYER_GLOBALAVGPOOL:
+      if (in[0].rank != 3)
+        return g_strdup_printf ("input is a vector of %s values; GlobalAvgPool needs an image",
+                                lam_shape_to_string (&in[0], a, sizeof a));
+      *o = (LamShape) { 1, { in[0].d[0], 1, 1 } };
+      node->flops = in_size;
+      return NULL;
+
+    case LAM_LAYER_FLATTEN:
+      *o = (LamShape) { 1, { (int) in_size, 1, 1 } };
+      return NULL;
+
+    case LAM_LAYER_RELU:
+    case LAM_LAYER_LEAKYRELU:
+    case LAM_LAYER_TANH:
+    case LAM_LAYER_SIGMOID:
+    case LAM_LAYER_GELU:
+    case LAM_LAYER_SOFTMAX:
+    case LAM_LAYER_DROPOUT:
+      *o = in[0];
+      node->flops = in_size;
+      return NULL;
+
+    case LAM_LAYER_BATCHNORM:
+      *o = in[0];
+      node->n_params = 2 * (gint64) in[0].d[0];
+      node->flops = 2 * in_size;
+      return NULL;
+
+    case LAM_LAYER_ADD:
+      for (int i = 1; i < n_in; i++)
+        if (in[i].rank != in[0].rank || lam_shape_size (&in[i]) != in_size ||
+            memcmp (in[i].d, in[0].d, sizeof (int) * in[0].rank) != 0)
+          return g_strdup_printf ("inputs have different shapes: %s from \"%s\" and %s from \"%s\"",
+                                  lam_shape_to_string (&in[0], a, sizeof a),
+                                  (char *) g_ptr_array_index (node->inputs, 0),
+                                  lam_shape_to_string (&in[i], b, sizeof b),
+                                  (char *) g_ptr_array_index (node->inputs, i));
+      *o = in[0];
+      node->flops = in_size * (n_in - 1);
+      return NULL;
+
+    case LAM_LAYER_CONCAT:
+      *o = in[0];
+      for (int i = 1; i < n_in; i++)
+        {
+          if (in[i].rank != in[0].rank ||
+              (in[0].rank == 3 && (in[i].d[1] != in[0].d[1] || in[i].d[2] != in[0].d[2])))
+            return g_strdup_printf ("inputs %s from \"%s\" and %s from \"%s\" differ in more than the channels",
+                                    lam_shape_to_string (&in[0], a, sizeof a),
+                                    (char *) g_ptr_array_index (node->inputs, 0),
+                                    lam_shape_to_string (&in[i], b, sizeof b),
+                                    (char *) g_ptr_array_index (node->inputs, i));
+          o->d[0] += in[i].d[0];
+        }
+      return NULL;
+
+    case LAM_LAYER_SOFTMAX_XENT:
+    case LAM_LAYER_MSE:
+      if (in_size < 2 && node->kind == LAM_LAYER_SOFTMAX_XENT)
+        return g_strdup ("needs at least 2 class scores");
+      {
+        LamNode *src = lam_graph_find (g, g_ptr_array_index (node->inputs, 0));
+        if (node->kind == LAM_LAYER_SOFTMAX_XENT && src && src->kind == LAM_LAYER_SOFTMAX)
+          return g_strdup_printf ("\"%s\" is a Softmax, but this loss applies softmax itself: "
+                                  "feed it the scores (logits) instead", src->name);
+      }
+      *o = (LamShape) { 1, { 1, 1, 1 } };
+      node->flops = 4 * in_size;
+      return NULL;
+
+    case LAM_N_LAYER_KINDS:
+    default:
+      break;
+    }
+  g_assert_not_reached ();
+}
+
+static void
+set_node_error (LamNode *node, char *msg, GError **first)
+{
+  g_free (node->error);
+  node->error = msg;
+  node->out_shape.rank = 0;
+  if (first && *first == NULL)
+    g_set_error (first, LAM_ERROR, LAM_ERROR_INVALID_GRAPH, "node \"%s\": %s", node->name, msg);
+}
+
+gboolean
+lam_graph_validate (LamGraph *g, GError **error)
+{
+  g_autoptr(GError) first = NULL;
+  guint n = g->nodes->len;
+  int n_input = 0, n_loss = 0;
+
+  g->total_params = 0;
+  g->total_flops = 0;
+  for (guint i = 0; i < n; i++)
+    {
+      LamNode *node = g_ptr_array_index (g->nodes, i);
+      g_clear_pointer (&node->error, g_free);
+      node->out_shape.rank = 0;
+      node->n_params = 0;
+      node->flops = 0;
+    }
+
+  if (n == 0)
+    {
+      g_set_error (error, LAM_ERROR, LAM_ERROR_INVALID_GRAPH, "the network is empty: add an Input layer");
+      return FALSE;
+    }
+
+  /* Local checks: names, parameters, number of inputs, references. */
+  for (guint i = 0; i < n; i++)
+    {
+      LamNode *node = g_ptr_array_index (g->nodes, i);
+      const LamLayerInfo *info = &layer_infos[node->kind];
+      int n_in = (int) node->inputs->len;
+
+      if (node->name == NULL || node->name[0] == '\0')
+        {
+          g_set_error (error, LAM_ERROR, LAM_ERROR_INVALID_GRAPH, "a %s node has no name", info->type_name);
+          return FALSE;
+        }
+      for (guint k = 0; k < i; k++)
+        if (g_strcmp0 (((LamNode *) g_ptr_array_index (g->nodes, k))->name, node->name) == 0)
+          set_node_error (node, g_strdup ("another node has the same name"), &first);
+
+      if (node->kind == LAM_LAYER_INPUT && ++n_input > 1)
+        set_node_error (node, g_strdup ("a second Input layer; a network has exactly one"), &first);
+      if (info->is_loss && ++n_loss > 1)
+        set_node_error (node, g_strdup ("a second loss; a network has exactly one"), &first);
+
+      for (int k = 0; k < info->n_params && node->error == NULL; k++)
+        {
+          const LamParamSpec *spec = &info->params[k];
+          double v = lam_layer_param_get (&node->p, spec);
+          if (!(v >= spec->min && v <= spec->max))
+            set_node_error (node, g_strdup_printf ("parameter \"%s\" is %g, must be between %g and %g",
+                                                   spec->name, v, spec->min, spec->max), &first);
+        }
+
+      if (node->error == NULL && n_in < info->min_inputs)
+        set_node_error (node, info->min_inputs == 1
+                        ? g_strdup_printf ("has no input; connect a layer to it")
+                        : g_strdup_printf ("needs at least %d inputs, has %d", info->min_inputs, n_in),
+                        &first);
+      else if (node->error == NULL && info->max_inputs >= 0 && n_in > info->max_inputs)
+        set_node_error (node, info->max_inputs == 0
+                        ? g_strdup ("an Input layer takes no inputs")
+                        : g_strdup_printf ("takes %d input, has %d", info->max_inputs, n_in), &first);
+
+      for (int j = 0; j < n_in && node->error == NULL; j++)
+        {
+          const char *src = g_ptr_array_index (node->inputs, j);
+          int si = lam_graph_index_of (g, src);
+          if (si < 0)
+            set_node_error (node, g_strdup_printf ("input \"%s\" does not exist", src), &first);
+          else if (si == (int) i)
+            set_node_error (node, g_strdup ("is connected to itself"), &first);
+          else if (layer_infos[((LamNode *) g_ptr_array_index (g->nodes, si))->kind].is_loss)
+            set_node_error (node, g_strdup_printf ("input \"%s\" is a loss; a loss is the end of the network", src), &first);
+          for (int k = 0; k < j && node->error == NULL; k++)
+            if (g_strcmp0 (g_ptr_array_index (node->inputs, k), src) == 0 && node->kind != LAM_LAYER_ADD &&
+                node->kind != LAM_LAYER_CONCAT)
+              set_node_error (node, g_strdup_printf ("\"%s\" is connected twice", src), &first);
+        }
+    }
+
+  if (first == NULL && n_input == 0)
+    g_set_error (&first, LAM_ERROR, LAM_ERROR_INVALID_GRAPH, "the network has no Input layer");
+  if (first == NULL && n_loss == 0)
+    g_set_error (&first, LAM_ERROR, LAM_ERROR_INVALID_GRAPH,
+                 "the network has no loss: end it with SoftmaxCrossEntropy or MSE");
+
+  /* Order; a cycle stops shape inference. */
+  g_autoptr(GError) cycle_error = NULL;
+  g_autoptr(GArray) order = lam_graph_topo_order (g, &cycle_error);
+  if (order == NULL)
+    {
+      for (guint i = 0; i < n; i++)
+        {
+          LamNode *node = g_ptr_array_index (g->nodes, i);
+          if (strstr (cycle_error->message, node->name) && node->error == NULL)
+            node->error = g_strdup ("part of a cycle; a network must flow one way, from input to loss");
+        }
+      g_propagate_error (error, first ? g_steal_pointer (&first) : g_steal_pointer (&cycle_error));
+      return FALSE;
+    }
+
+  /* Shapes, in order. Nodes after an invalid one stay unknown ("?"). */
+  for (guint oi = 0; oi < order->len; oi++)
+    {
+      LamNode *node = g_ptr_array_index (g->nodes, g_array_index (order, int, oi));
+      int n_in = (int) node->inputs->len;
+      g_autofree LamShape *in = g_new0 (LamShape, MAX (n_in, 1));
+      gboolean known = node->error == NULL;
+
+      for (int j = 0; j < n_in && known; j++)
+        {
+          LamNode *src = g_ptr_array_index (g->nodes, input_index (g, node, j));
+          in[j] = src->out_shape;
+          if (src->out_shape.rank == 0)
+            known = FALSE;
+        }
+      if (!known)
+        continue;
+      char *msg = infer_node (g, node, in, n_in);
+      if (msg)
+        set_node_error (node, msg, &first);
+      else
+        {
+          g->total_params += node->n_params;
+          g->total_flops += node->flops;
+        }
+    }
+
+  /* Every node must lead to the loss. */
+  LamNode *loss = lam_graph_loss_node (g);
+  if (loss != NULL)
+    {
+      g_autofree gboolean *reach = g_new0 (gboolean, n);
+      reach[lam_graph_index_of (g, loss->name)] = TRUE;
+      for (guint oi = order->len; oi > 0; oi--)
+        {
+          int i = g_array_index (order, int, oi - 1);
+          if (!reach[i])
+            continue;
+          LamNode *node = g_ptr_array_index (g->nodes, i);
+          for (guint j = 0; j < node->inputs->len; j++)
+            {
+              int si = input_index (g, node, j);
+              if (si >= 0)
+                reach[si] = TRUE;
+            }
+        }
+      for (guint i = 0; i < n; i++)
+        {
+          LamNode *node = g_ptr_array_index (g->nodes, i);
+          if (!reach[i] && node->error == NULL && !layer_infos[node->kind].is_loss)
+            set_node_error (node, g_strdup ("its output leads nowhere: connect it on towards the loss, or delete it"),
+                            &first);
+        }
+    }
+
+  if (first != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&first));
+      return FALSE;
+    }
+  return TRUE;
+}

@@ -1,0 +1,860 @@
+/* lam-trainer.c: the training loop, its worker thread and checkpoints.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#define G_LOG_DOMAIN "lamina-trainer"
+
+#include "config.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "lam-trainer.h"
+#include "lam-rng.h"
+#include "lam-safetensors.h"
+
+typedef struct {
+  LamDataset *ds;
+  guint8     *images;   /* backend memory */
+  float      *data;
+  guint8     *labels;
+} DevData;
+
+typedef struct {
+  int     batch;
+  LamNet *net;
+} SharedNet;
+
+struct _LamTrainer {
+  LamTrainConfig cfg;
+  LamBackend    *be;
+  char          *backend_note;
+  LamNet        *net;
+  LamOptimizer  *opt;
+  LamDataSplits  data;
+  GArray        *dev;          /* DevData */
+  GArray        *shared;       /* SharedNet: eval nets of other batch sizes */
+
+  int            batch;
+  int            steps_per_epoch;
+  int            epoch;         /* current (0-based); == epochs when done */
+  int            step_in_epoch; /* steps done in the current epoch */
+  int            global_step;
+  gint32        *perm;
+  float          lr;
+  double         epoch_loss, epoch_correct;
+  int            epoch_seen;
+
+  double         elapsed;       /* seconds of training steps, this run */
+  gint64         run_images;
+
+  /* worker thread */
+  GMutex         lock;          /* held for a whole step; copies take it */
+  GMutex         ctl_lock;      /* guards the control flags below */
+  GCond          ctl_cond;
+  GThread       *thread;
+  LamTrainerState state;
+  gboolean       pause_req, stop_req;
+  int            single_steps;
+  float          new_lr;        /* > 0: change before the next step */
+  LamMetricsFunc metrics_cb;
+  LamStateFunc   state_cb;
+  gpointer       cb_data;
+};
+
+void
+lam_train_config_init (LamTrainConfig *c)
+{
+  memset (c, 0, sizeof *c);
+  lam_data_spec_init (&c->data);
+  lam_opt_config_init (&c->opt);
+  c->epochs = 3;
+  c->batch = 64;
+  c->seed = 1;
+  c->backend = g_strdup ("auto");
+  c->threads = 0;
+}
+
+void
+lam_train_config_clear (LamTrainConfig *c)
+{
+  lam_data_spec_clear (&c->data);
+  g_clear_pointer (&c->backend, g_free);
+}
+
+void
+lam_train_config_copy (LamTrainConfig *dst, const LamTrainConfig *src)
+{
+  *dst = *src;
+  lam_data_spec_copy (&dst->data, &src->data);
+  dst->backend = g_strdup (src->backend);
+}
+
+gboolean
+lam_train_config_check (const LamTrainConfig *c, GError **error)
+{
+  if (c->epochs < 1 || c->epochs > 100000)
+    {
+      g_set_error (error, LAM_ERROR, LAM_ERROR_INVALID_ARGUMENT, "epochs %d is out of range (1 to 100000)", c->epochs);
+      return FALSE;
+    }
+  if (c->batch < 1 || c->batch > 65536)
+    {
+      g_set_error (error, LAM_ERROR, LAM_ERROR_INVALID_ARGUMENT, "batch %d is out of range (1 to 65536)", c->batch);
+      return FALSE;
+    }
+  if (c->threads < 0 || c->threads > 256)
+    {
+      g_set_error (error, LAM_ERROR, LAM_ERROR_INVALID_ARGUMENT, "threads %d is out of range (0 to 256)", c->threads);
+      return FALSE;
+    }
+  if (c->backend && g_ascii_strcasecmp (c->backend, "cpu") != 0 &&
+      g_ascii_strcasecmp (c->backend, "cuda") != 0 && g_ascii_strcasecmp (c->backend, "auto") != 0)
+    {
+      g_set_error (error, LAM_ERROR, LAM_ERROR_INVALID_ARGUMENT,
+                   "backend \"%s\" is unknown (cpu, cuda or auto)", c->backend);
+      return FALSE;
+    }
+  return lam_opt_config_check (&c->opt, error);
+}
+
+static DevData *
+dev_data (LamTrainer *t, LamDataset *ds, GError **error)
+{
+  for (guint i = 0; i < t->dev->len; i++)
+    if (g_array_index (t->dev, DevData, i).ds == ds)
+      return &g_array_index (t->dev, DevData, i);
+
+  LamBackend *be = t->be;
+  DevData d = { lam_dataset_ref (ds), NULL, NULL, NULL };
+  gsize n = (gsize) ds->n * lam_dataset_sample_size (ds);
+  gboolean ok;
+  if (ds->images)
+    ok = (d.images = be->ops->alloc (be, MAX (n, 1))) != NULL;
+  else
+    ok = (d.data = be->ops->alloc (be, MAX (n, 1) * sizeof (float))) != NULL;
+  ok = ok && (d.labels = be->ops->alloc (be, MAX (ds->n, 1))) != NULL;
+  if (!ok)
+    {
+      g_set_error (error, LAM_ERROR, LAM_ERROR_BACKEND, "%s: out of memory for the dataset %s",
+                   be->name, ds->name);
+      if (d.images) be->ops->free (be, d.images);
+      if (d.data) be->ops->free (be, d.data);
+      lam_dataset_unref (ds);
+      return NULL;
+    }
+  if (ds->images)
+    be->ops->upload (be, d.images, ds->images, n);
+  else
+    be->ops->upload (be, d.data, ds->data, n * sizeof (float));
+  be->ops->upload (be, d.labels, ds->labels, ds->n);
+  g_array_append_val (t->dev, d);
+  return &g_array_index (t->dev, DevData, t->dev->len - 1);
+}
+
+static void
+gather (LamTrainer *t, LamNet *net, DevData *d, const gint32 *idx, int B)
+{
+  LamDataset *ds = d->ds;
+  int n = (int) lam_dataset_sample_size (ds);
+  if (d->images)
+    t->be->ops->gather_u8 (t->be, lam_net_input (net), lam_net_labels (net), d->images, d->labels,
+                           idx, B, n, ds->mean, ds->std);
+  else
+    t->be->ops->gather_f32 (t->be, lam_net_input (net), lam_net_labels (net), d->data, d->labels,
+                            idx, B, n);
+}
+
+static LamNet *
+net_for_batch (LamTrainer *t, int batch, GError **error)
+{
+  if (batch == t->batch)
+    return t->net;
+  for (guint i = 0; i < t->shared->len; i++)
+    if (g_array_index (t->shared, SharedNet, i).batch == batch)
+      return g_array_index (t->shared, SharedNet, i).net;
+  LamNet *net = lam_net_new_shared (t->net, batch, error);
+  if (net == NULL)
+    return NULL;
+  SharedNet s = { batch, net };
+  g_array_append_val (t->shared, s);
+  return net;
+}
+
+static gboolean
+check_data (const LamGraph *g, const LamDataSplits *data, GError **error)
+{
+  LamNode *in = lam_graph_input_node (g), *loss = lam_graph_loss_node (g);
+  char a[64], b[64];
+  LamDataset *ds = data->train;
+  if (ds == NULL || ds->n == 0)
+    {
+      g_set_error (error, LAM_ERROR, LAM_ERROR_INVALID_ARGUMENT, "the training set is empty");
+      return FALSE;
+    }
+  if (lam_shape_size (&in->out_shape) != (gint64) lam_dataset_sample_size (ds))
+    {
+      g_set_error (error, LAM_ERROR, LAM_ERROR_INVALID_GRAPH,
+                   "node \"%s\": the network takes %s values per sample but %s has %s",
+                   in->name, lam_shape_to_string (&in->out_shape, a, sizeof a), ds->name,
+                   lam_shape_to_string (&ds->shape, b, sizeof b));
+      return FALSE;
+    }
+  LamNode *logits = lam_graph_find (g, g_ptr_array_index (loss->inputs, 0));
+  gint64 n_out = lam_shape_size (&logits->out_shape);
+  if (n_out < ds->n_classes)
+    {
+      g_set_error (error, LAM_ERROR, LAM_ERROR_INVALID_GRAPH,
+                   "node \"%s\": gives %" G_GINT64_FORMAT " outputs but %s has %d classes",
+                   logits->name, n_out, ds->name, ds->n_classes);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+LamTrainer *
+lam_trainer_new (const LamGraph *graph, const LamTrainConfig *cfg, const LamDataSplits *data,
+                 GError **error)
+{
+  if (!lam_train_config_check (cfg, error))
+    return NULL;
+  g_autoptr(LamGraph) g = lam_graph_copy (graph);
+  if (!lam_graph_validate (g, error) || !check_data (g, data, error))
+    return NULL;
+
+  LamTrainer *t = g_new0 (LamTrainer, 1);
+  lam_train_config_copy (&t->cfg, cfg);
+  g_mutex_init (&t->lock);
+  g_mutex_init (&t->ctl_lock);
+  g_cond_init (&t->ctl_cond);
+  t->dev = g_array_new (FALSE, TRUE, sizeof (DevData));
+  t->shared = g_array_new (FALSE, TRUE, sizeof (SharedNet));
+  t->data.train = lam_dataset_ref (data->train);
+  t->data.val = data->val ? lam_dataset_ref (data->val) : NULL;
+  t->data.test = data->test ? lam_dataset_ref (data->test) : NULL;
+
+  t->be = lam_backend_new (cfg->backend, cfg->threads, &t->backend_note, error);
+  if (t->be == NULL)
+    goto fail;
+  t->batch = MIN (cfg->batch, t->data.train->n);
+  t->net = lam_net_new (g, t->be, t->batch, error);
+  if (t->net == NULL)
+    goto fail;
+  lam_net_init_params (t->net, cfg->seed);
+  t->opt = lam_optimizer_new (&cfg->opt, t->be, lam_net_n_params (t->net));
+  t->steps_per_epoch = t->data.train->n / t->batch;
+  t->perm = g_new (gint32, t->data.train->n);
+  t->lr = cfg->opt.lr;
+  if (dev_data (t, t->data.train, error) == NULL)
+    goto fail;
+  t->state = LAM_TRAINER_IDLE;
+  return t;
+
+fail:
+  lam_trainer_free (t);
+  return NULL;
+}
+
+void
+lam_trainer_free (LamTrainer *t)
+{
+  if (t == NULL)
+    return;
+  lam_trainer_stop (t);
+  for (guint i = 0; i < t->shared->len; i++)
+    lam_net_free (g_array_index (t->shared, SharedNet, i).net);
+  g_array_unref (t->shared);
+  for (guint i = 0; i < t->dev->len; i++)
+    {
+      DevData *d = &g_array_index (t->dev, DevData, i);
+      if (d->images) t->be->ops->free (t->be, d->images);
+      if (d->data) t->be->ops->free (t->be, d->data);
+      if (d->labels) t->be->ops->free (t->be, d->labels);
+      lam_dataset_unref (d->ds);
+    }
+  g_array_unref (t->dev);
+  lam_optimizer_free (t->opt);
+  lam_net_free (t->net);
+  lam_backend_free (t->be);
+  lam_data_splits_clear (&t->data);
+  lam_train_config_clear (&t->cfg);
+  g_free (t->backend_note);
+  g_free (t->perm);
+  g_mutex_clear (&t->lock);
+  g_mutex_clear (&t->ctl_lock);
+  g_cond_clear (&t->ctl_cond);
+  g_free (t);
+}
+
+LamNet *lam_trainer_net (LamTrainer *t) { return t->net; }
+LamBackend *lam_trainer_backend (LamTrainer *t) { return t->be; }
+const char *lam_trainer_backend_note (LamTrainer *t) { return t->backend_note; }
+const LamTrainConfig *lam_trainer_config (LamTrainer *t) { return &t->cfg; }
+int lam_trainer_steps_per_epoch (LamTrainer *t) { return t->steps_per_epoch; }
+int lam_trainer_epoch (LamTrainer *t) { return t->epoch; }
+int lam_trainer_step_count (LamTrainer *t) { return t->global_step; }
+gboolean lam_trainer_done (LamTrainer *t) { return t->epoch >= t->cfg.epochs; }
+
+static void
+make_perm (LamTrainer *t)
+{
+  LamRng rng;
+  int n = t->data.train->n;
+  for (int i = 0; i < n; i++)
+    t->perm[i] = i;
+  lam_rng_init (&rng, t->cfg.seed, 7000 + (guint64) t->epoch);
+  lam_rng_shuffle (&rng, t->perm, n);
+}
+
+static gboolean
+evaluate_locked (LamTrainer *t, LamDataset *ds, double *loss, double *accuracy, gint32 *pred,
+                 GError **error)
+{
+  DevData *d = dev_data (t, ds, error);
+  if (d == NULL)
+    return FALSE;
+  double loss_sum = 0, correct = 0;
+  g_autofree gint32 *idx = g_new (gint32, t->batch);
+  for (int start = 0; start < ds->n; start += t->batch)
+    {
+      int B = MIN (t->batch, ds->n - start);
+      LamNet *net = net_for_batch (t, B, error);
+      if (net == NULL)
+        return FALSE;
+      for (int i = 0; i < B; i++)
+        idx[i] = start + i;
+      gather (t, net, d, idx, B);
+      lam_net_stats_reset (net);
+      lam_net_forward (net, FALSE, 0);
+      double l, c;
+      lam_net_stats_read (net, &l, &c);
+      loss_sum += l;
+      correct += c;
+      if (pred)
+        {
+          const LamGraph *g = lam_net_graph (net);
+          LamNode *loss_node = lam_graph_loss_node (g);
+          int li = lam_graph_index_of (g, g_ptr_array_index (loss_node->inputs, 0));
+          LamNode *ln = g_ptr_array_index (g->nodes, li);
+          int nc = (int) lam_shape_size (&ln->out_shape);
+          g_autofree float *out = g_new (float, (gsize) B * nc);
+          lam_net_read_output (net, li, out);
+          for (int b = 0; b < B; b++)
+            {
+              int best = 0;
+              for (int k = 1; k < nc; k++)
+                if (out[(gsize) b * nc + k] > out[(gsize) b * nc + best])
+                  best = k;
+              pred[start + b] = best;
+            }
+        }
+    }
+  if (loss)
+    *loss = ds->n ? loss_sum / ds->n : NAN;
+  if (accuracy)
+    *accuracy = ds->n ? correct / ds->n : NAN;
+  return TRUE;
+}
+
+gboolean
+lam_trainer_evaluate (LamTrainer *t, LamDataset *ds, double *loss, double *accuracy, GError **error)
+{
+  g_mutex_lock (&t->lock);
+  gboolean ok = evaluate_locked (t, ds, loss, accuracy, NULL, error);
+  g_mutex_unlock (&t->lock);
+  return ok;
+}
+
+gboolean
+lam_trainer_predict (LamTrainer *t, LamDataset *ds, gint32 *pred, GError **error)
+{
+  g_mutex_lock (&t->lock);
+  gboolean ok = evaluate_locked (t, ds, NULL, NULL, pred, error);
+  g_mutex_unlock (&t->lock);
+  return ok;
+}
+
+static gboolean
+step_locked (LamTrainer *t, LamMetrics *m, GError **error)
+{
+  if (lam_trainer_done (t))
+    {
+      g_set_error (error, LAM_ERROR, LAM_ERROR_INVALID_ARGUMENT, "training has finished (%d epochs)",
+                   t->cfg.epochs);
+      return FALSE;
+    }
+  gint64 t0 = g_get_monotonic_time ();
+  int B = t->batch;
+  if (t->step_in_epoch == 0)
+    {
+      make_perm (t);
+      t->epoch_loss = t->epoch_correct = 0;
+      t->epoch_seen = 0;
+    }
+  DevData *d = &g_array_index (t->dev, DevData, 0);
+  gather (t, t->net, d, t->perm + (gsize) t->step_in_epoch * B, B);
+
+  lam_net_stats_reset (t->net);
+  guint64 dseed = t->cfg.seed * G_GUINT64_CONSTANT (0x9E3779B97F4A7C15) + (guint64) t->global_step;
+  lam_net_forward (t->net, TRUE, dseed);
+  lam_net_backward (t->net);
+
+  double epoch_f = t->epoch + (double) t->step_in_epoch / t->steps_per_epoch;
+  float lr = lam_opt_schedule_lr (&t->cfg.opt, t->lr, epoch_f, t->cfg.epochs);
+  if (!lam_optimizer_step (t->opt, lam_net_params (t->net), lam_net_grads (t->net), lr, error))
+    return FALSE;
+
+  double loss, correct;
+  lam_net_stats_read (t->net, &loss, &correct);
+  if (!isfinite (loss))
+    {
+      g_set_error (error, LAM_ERROR, LAM_ERROR_DIVERGED,
+                   "training diverged: the loss became %s at epoch %d, step %d; "
+                   "lower the learning rate (now %g) and reset the weights",
+                   isnan (loss) ? "NaN" : "infinite", t->epoch + 1, t->step_in_epoch + 1, lr);
+      return FALSE;
+    }
+  t->epoch_loss += loss;
+  t->epoch_correct += correct;
+  t->epoch_seen += B;
+  t->step_in_epoch++;
+  t->global_step++;
+  t->run_images += B;
+
+  LamMetrics mm = { 0 };
+  mm.epoch = t->epoch;
+  mm.step = t->global_step;
+  mm.step_in_epoch = t->step_in_epoch;
+  mm.steps_per_epoch = t->steps_per_epoch;
+  mm.batch_loss = loss / B;
+  mm.batch_accuracy = correct / B;
+  mm.train_loss = t->epoch_loss / t->epoch_seen;
+  mm.train_accuracy = t->epoch_correct / t->epoch_seen;
+  mm.lr = lr;
+  mm.val_loss = mm.val_accuracy = NAN;
+
+  if (t->step_in_epoch >= t->steps_per_epoch)
+    {
+      mm.epoch_end = TRUE;
+      t->elapsed += (g_get_monotonic_time () - t0) / 1e6;
+      t0 = g_get_monotonic_time ();
+      if (t->data.val && t->data.val->n > 0 &&
+          !evaluate_locked (t, t->data.val, &mm.val_loss, &mm.val_accuracy, NULL, error))
+        return FALSE;
+      t->epoch++;
+      t->step_in_epoch = 0;
+    }
+  t->elapsed += (g_get_monotonic_time () - t0) / 1e6;
+  mm.elapsed = t->elapsed;
+  mm.images_per_second = t->elapsed > 0 ? t->run_images / t->elapsed : 0;
+  gint64 left = (gint64) t->cfg.epochs * t->steps_per_epoch - t->global_step;
+  mm.eta = mm.images_per_second > 0 ? left * (double) B / mm.images_per_second : 0;
+  if (m)
+    *m = mm;
+  return TRUE;
+}
+
+gboolean
+lam_trainer_step (LamTrainer *t, LamMetrics *out, GError **error)
+{
+  g_mutex_lock (&t->lock);
+  gboolean ok = step_locked (t, out, error);
+  g_mutex_unlock (&t->lock);
+  return ok;
+}
+
+/* Threaded control */
+
+void
+lam_trainer_set_callbacks (LamTrainer *t, LamMetricsFunc metrics, LamStateFunc state, gpointer user_data)
+{
+  t->metrics_cb = metrics;
+  t->state_cb = state;
+  t->cb_data = user_data;
+}
+
+static void
+set_state (LamTrainer *t, LamTrainerState s, const GError *error)
+{
+  g_mutex_lock (&t->ctl_lock);
+  t->state = s;
+  g_cond_broadcast (&t->ctl_cond);
+  g_mutex_unlock (&t->ctl_lock);
+  if (t->state_cb)
+    t->state_cb (t, s, error, t->cb_data);
+}
+
+static gpointer
+worker (gpointer data)
+{
+  LamTrainer *t = data;
+  g_autoptr(GError) error = NULL;
+
+  for (;;)
+    {
+      gboolean one = FALSE;
+      g_mutex_lock (&t->ctl_lock);
+      if (t->pause_req && t->single_steps == 0 && !t->stop_req)
+        {
+          t->state = LAM_TRAINER_PAUSED;
+          g_mutex_unlock (&t->ctl_lock);
+          if (t->state_cb)
+            t->state_cb (t, LAM_TRAINER_PAUSED, NULL, t->cb_data);
+          g_mutex_lock (&t->ctl_lock);
+          while (t->pause_req && t->single_steps == 0 && !t->stop_req)
+            g_cond_wait (&t->ctl_cond, &t->ctl_lock);
+          if (!t->stop_req && !t->pause_req)
+            {
+              t->state = LAM_TRAINER_RUNNING;
+              g_mutex_unlock (&t->ctl_lock);
+              if (t->state_cb)
+                t->state_cb (t, LAM_TRAINER_RUNNING, NULL, t->cb_data);
+              g_mutex_lock (&t->ctl_lock);
+            }
+        }
+      if (t->stop_req)
+        {
+          g_mutex_unlock (&t->ctl_lock);
+          set_state (t, LAM_TRAINER_IDLE, NULL);
+          return NULL;
+        }
+      if (t->single_steps > 0)
+        {
+          t->single_steps--;
+          one = TRUE;
+        }
+      if (t->new_lr > 0)
+        {
+          t->lr = t->new_lr;
+          t->new_lr = 0;
+        }
+      g_mutex_unlock (&t->ctl_lock);
+
+      LamMetrics m;
+      g_mutex_lock (&t->lock);
+      gboolean ok = step_locked (t, &m, &error);
+      gboolean done = lam_trainer_done (t);
+      g_mutex_unlock (&t->lock);
+      if (!ok)
+        {
+          set_state (t, LAM_TRAINER_FAILED, error);
+          return NULL;
+        }
+      if (t->metrics_cb)
+        t->metrics_cb (t, &m, t->cb_data);
+      if (done)
+        {
+          set_state (t, LAM_TRAINER_FINISHED, NULL);
+          return NULL;
+        }
+      (void) one;
+    }
+}
+
+void
+lam_trainer_start (LamTrainer *t)
+{
+  g_return_if_fail (t->thread == NULL);
+  t->stop_req = FALSE;
+  t->pause_req = FALSE;
+  t->single_steps = 0;
+  t->elapsed = 0;
+  t->run_images = 0;
+  t->state = LAM_TRAINER_RUNNING;
+  t->thread = g_thread_new ("lamina-trainer", worker, t);
+}
+
+void
+lam_trainer_pause (LamTrainer *t)
+{
+  g_mutex_lock (&t->ctl_lock);
+  t->pause_req = TRUE;
+  g_cond_broadcast (&t->ctl_cond);
+  g_mutex_unlock (&t->ctl_lock);
+}
+
+void
+lam_trainer_resume (LamTrainer *t)
+{
+  g_mutex_lock (&t->ctl_lock);
+  t->pause_req = FALSE;
+  g_cond_broadcast (&t->ctl_cond);
+  g_mutex_unlock (&t->ctl_lock);
+}
+
+void
+lam_trainer_single_step (LamTrainer *t)
+{
+  g_mutex_lock (&t->ctl_lock);
+  t->pause_req = TRUE;
+  t->single_steps++;
+  g_cond_broadcast (&t->ctl_cond);
+  g_mutex_unlock (&t->ctl_lock);
+}
+
+void
+lam_trainer_stop (LamTrainer *t)
+{
+  if (t->thread == NULL)
+    return;
+  g_mutex_lock (&t->ctl_lock);
+  t->stop_req = TRUE;
+  g_cond_broadcast (&t->ctl_cond);
+  g_mutex_unlock (&t->ctl_lock);
+  g_thread_join (t->thread);
+  t->thread = NULL;
+}
+
+LamTrainerState
+lam_trainer_state (LamTrainer *t)
+{
+  g_mutex_lock (&t->ctl_lock);
+  LamTrainerState s = t->state;
+  g_mutex_unlock (&t->ctl_lock);
+  return s;
+}
+
+void
+lam_trainer_set_lr (LamTrainer *t, float lr)
+{
+  g_return_if_fail (lr > 0);
+  g_mutex_lock (&t->ctl_lock);
+  if (t->thread)
+    t->new_lr = lr;
+  else
+    t->lr = lr;
+  g_mutex_unlock (&t->ctl_lock);
+}
+
+void
+lam_trainer_reset_weights (LamTrainer *t, guint64 seed)
+{
+  g_mutex_lock (&t->lock);
+  lam_net_init_params (t->net, seed);
+  lam_optimizer_free (t->opt);
+  t->opt = lam_optimizer_new (&t->cfg.opt, t->be, lam_net_n_params (t->net));
+  t->epoch = t->step_in_epoch = t->global_step = 0;
+  t->lr = t->cfg.opt.lr;
+  g_mutex_unlock (&t->lock);
+}
+
+float *
+lam_trainer_copy_tensor (LamTrainer *t, const char *name, int *ndim, int shape[4])
+{
+  g_mutex_lock (&t->lock);
+  const LamTensorInfo *ti = lam_net_find_tensor (t->net, name);
+  float *out = NULL;
+  if (ti != NULL)
+    {
+      out = g_new (float, MAX (ti->n, 1));
+      float *base = ti->trainable ? lam_net_params (t->net) : lam_net_state (t->net);
+      t->be->ops->download (t->be, out, base + ti->offset, ti->n * sizeof (float));
+      if (ndim)
+        *ndim = ti->ndim;
+      if (shape)
+        memcpy (shape, ti->shape, sizeof ti->shape);
+    }
+  g_mutex_unlock (&t->lock);
+  return out;
+}
+
+float **
+lam_trainer_activations (LamTrainer *t, LamDataset *ds, int sample, GError **error)
+{
+  if (sample < 0 || sample >= ds->n)
+    {
+      g_set_error (error, LAM_ERROR, LAM_ERROR_INVALID_ARGUMENT, "sample %d is out of range (0 to %d)",
+                   sample, ds->n - 1);
+      return NULL;
+    }
+  g_mutex_lock (&t->lock);
+  float **acts = NULL;
+  DevData *d = dev_data (t, ds, error);
+  LamNet *net = d ? net_for_batch (t, 1, error) : NULL;
+  if (net != NULL)
+    {
+      gint32 idx = sample;
+      gather (t, net, d, &idx, 1);
+      lam_net_stats_reset (net);
+      lam_net_forward (net, FALSE, 0);
+      const LamGraph *g = lam_net_graph (net);
+      acts = g_new0 (float *, g->nodes->len + 1);
+      for (guint i = 0; i < g->nodes->len; i++)
+        {
+          LamNode *n = g_ptr_array_index (g->nodes, i);
+          if (lam_layer_info (n->kind)->is_loss)
+            continue;
+          acts[i] = g_new (float, lam_shape_size (&n->out_shape));
+          lam_net_read_output (net, (int) i, acts[i]);
+        }
+    }
+  g_mutex_unlock (&t->lock);
+  return acts;
+}
+
+void
+lam_trainer_free_activations (LamTrainer *t, float **acts)
+{
+  if (acts == NULL)
+    return;
+  guint n = lam_net_graph (t->net)->nodes->len;
+  for (guint i = 0; i < n; i++)
+    g_free (acts[i]);
+  g_free (acts);
+}
+
+/* Checkpoints */
+
+#define META_FORMAT "lamina-checkpoint-1"
+
+static void
+meta_int (LamStFile *f, const char *key, gint64 v)
+{
+  g_autofree char *s = g_strdup_printf ("%" G_GINT64_FORMAT, v);
+  lam_st_file_set_meta (f, key, s);
+}
+
+static void
+meta_double (LamStFile *f, const char *key, double v)
+{
+  char buf[G_ASCII_DTOSTR_BUF_SIZE];
+  lam_st_file_set_meta (f, key, g_ascii_dtostr (buf, sizeof buf, v));
+}
+
+gboolean
+lam_trainer_save (LamTrainer *t, const char *path, GError **error)
+{
+  g_autoptr(LamStFile) f = lam_st_file_new ();
+  g_mutex_lock (&t->lock);
+  gsize np = lam_net_n_params (t->net), ns = lam_net_n_state (t->net);
+  g_autofree float *p = g_new (float, MAX (np, 1));
+  g_autofree float *s = g_new (float, MAX (ns, 1));
+  lam_net_read_params (t->net, p);
+  lam_net_read_state (t->net, s);
+  for (guint i = 0; i < lam_net_n_tensors (t->net); i++)
+    {
+      const LamTensorInfo *ti = lam_net_tensor (t->net, i);
+      gint64 shape[4];
+      for (int k = 0; k < ti->ndim; k++)
+        shape[k] = ti->shape[k];
+      lam_st_file_add (f, ti->name, ti->ndim, shape, (ti->trainable ? p : s) + ti->offset);
+    }
+  if (t->opt->m || t->opt->v)
+    {
+      g_autofree float *buf = g_new (float, MAX (np, 1));
+      gint64 shape[1] = { (gint64) np };
+      if (t->opt->m)
+        {
+          t->be->ops->download (t->be, buf, t->opt->m, np * sizeof (float));
+          lam_st_file_add (f, "optimizer.m", 1, shape, buf);
+        }
+      if (t->opt->v)
+        {
+          t->be->ops->download (t->be, buf, t->opt->v, np * sizeof (float));
+          lam_st_file_add (f, "optimizer.v", 1, shape, buf);
+        }
+    }
+  lam_st_file_set_meta (f, "format", META_FORMAT);
+  lam_st_file_set_meta (f, "optimizer", lam_opt_kind_name (t->cfg.opt.kind));
+  meta_int (f, "epoch", t->epoch);
+  meta_int (f, "step_in_epoch", t->step_in_epoch);
+  meta_int (f, "global_step", t->global_step);
+  meta_int (f, "optimizer_t", t->opt->t);
+  meta_int (f, "seed", (gint64) t->cfg.seed);
+  meta_int (f, "batch", t->batch);
+  meta_double (f, "lr", t->lr);
+  meta_double (f, "epoch_loss", t->epoch_loss);
+  meta_double (f, "epoch_correct", t->epoch_correct);
+  meta_int (f, "epoch_seen", t->epoch_seen);
+  g_mutex_unlock (&t->lock);
+  return lam_st_file_save (f, path, error);
+}
+
+static gboolean
+meta_get_int (LamStFile *f, const char *key, gint64 *out)
+{
+  const char *s = lam_st_file_get_meta (f, key);
+  return s != NULL && g_ascii_string_to_signed (s, 10, G_MININT64, G_MAXINT64, out, NULL);
+}
+
+gboolean
+lam_trainer_load (LamTrainer *t, const char *path, GError **error)
+{
+  g_autoptr(LamStFile) f = lam_st_file_load (path, error);
+  if (f == NULL)
+    return FALSE;
+  g_autofree char *base = g_path_get_basename (path);
+  gsize np = lam_net_n_params (t->net), ns = lam_net_n_state (t->net);
+  g_autofree float *p = g_new0 (float, MAX (np, 1));
+  g_autofree float *s = g_new0 (float, MAX (ns, 1));
+
+  for (guint i = 0; i < lam_net_n_tensors (t->net); i++)
+    {
+      const LamTensorInfo *ti = lam_net_tensor (t->net, i);
+      LamStTensor *st = lam_st_file_find (f, ti->name);
+      if (st == NULL)
+        {
+          g_set_error (error, LAM_ERROR, LAM_ERROR_BAD_FILE,
+                       "%s: has no tensor \"%s\"; was it saved from another network?", base, ti->name);
+          return FALSE;
+        }
+      gboolean same = st->ndim == ti->ndim;
+      for (int k = 0; same && k < ti->ndim; k++)
+        same = st->shape[k] == ti->shape[k];
+      if (!same)
+        {
+          g_set_error (error, LAM_ERROR, LAM_ERROR_BAD_FILE,
+                       "%s: tensor \"%s\" has another shape than the network's; was it saved from another network?",
+                       base, ti->name);
+          return FALSE;
+        }
+      memcpy ((ti->trainable ? p : s) + ti->offset, st->data, ti->n * sizeof (float));
+    }
+  LamStTensor *m = lam_st_file_find (f, "optimizer.m"), *v = lam_st_file_find (f, "optimizer.v");
+  if ((m && m->n != np) || (v && v->n != np))
+    {
+      g_set_error (error, LAM_ERROR, LAM_ERROR_BAD_FILE, "%s: the optimizer state does not fit this network", base);
+      return FALSE;
+    }
+
+  gint64 epoch = 0, sie = 0, gs = 0, ot = 0, seen = 0;
+  const char *fmt = lam_st_file_get_meta (f, "format");
+  gboolean has_pos = g_strcmp0 (fmt, META_FORMAT) == 0 &&
+                     meta_get_int (f, "epoch", &epoch) && meta_get_int (f, "step_in_epoch", &sie) &&
+                     meta_get_int (f, "global_step", &gs) && meta_get_int (f, "optimizer_t", &ot);
+  if (has_pos && (epoch < 0 || epoch > t->cfg.epochs || sie < 0 || sie >= t->steps_per_epoch ||
+                  gs < 0 || ot < 0 || ot > G_MAXINT))
+    has_pos = FALSE;
+
+  g_mutex_lock (&t->lock);
+  lam_net_write_params (t->net, p);
+  lam_net_write_state (t->net, s);
+  lam_optimizer_free (t->opt);
+  t->opt = lam_optimizer_new (&t->cfg.opt, t->be, np);
+  if (has_pos && g_strcmp0 (lam_st_file_get_meta (f, "optimizer"), lam_opt_kind_name (t->cfg.opt.kind)) == 0)
+    {
+      t->opt->t = (int) ot;
+      if (m && (t->opt->m = t->be->ops->alloc (t->be, np * sizeof (float))))
+        t->be->ops->upload (t->be, t->opt->m, m->data, np * sizeof (float));
+      if (v && (t->opt->v = t->be->ops->alloc (t->be, np * sizeof (float))))
+        t->be->ops->upload (t->be, t->opt->v, v->data, np * sizeof (float));
+    }
+  if (has_pos)
+    {
+      t->epoch = (int) epoch;
+      t->step_in_epoch = (int) sie;
+      t->global_step = (int) gs;
+      const char *lr = lam_st_file_get_meta (f, "lr");
+      if (lr && g_ascii_strtod (lr, NULL) > 0)
+        t->lr = (float) g_ascii_strtod (lr, NULL);
+      const char *el = lam_st_file_get_meta (f, "epoch_loss");
+      const char *ec = lam_st_file_get_meta (f, "epoch_correct");
+      t->epoch_loss = el ? g_ascii_strtod (el, NULL) : 0;
+      t->epoch_correct = ec ? g_ascii_strtod (ec, NULL) : 0;
+      t->epoch_seen = meta_get_int (f, "epoch_seen", &seen) ? (int) seen : 0;
+      if (t->step_in_epoch > 0)
+        make_perm (t);
+    }
+  g_mutex_unlock (&t->lock);
+  return TRUE;
+}

@@ -1,0 +1,706 @@
+/* lam-cpu-backend.c: the CPU backend on OpenBLAS and a small thread pool.
+ *
+ * Work is split statically by thread, so results do not depend on
+ * timing: one seed and one thread count repeat a run bit for bit.
+ * OpenBLAS runs single-threaded inside each of our threads.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#define G_LOG_DOMAIN "lamina-cpu"
+
+#include "config.h"
+
+#include <math.h>
+#include <string.h>
+#include <cblas.h>
+
+#include "lam-cpu.h"
+
+#define SMALL_WORK 16384
+
+float *
+_lam_cpu_scratch (LamCpu *cpu, int tid, gsize n)
+{
+  if (cpu->scratch_len[tid] < n)
+    {
+      g_free (cpu->scratch[tid]);
+      cpu->scratch[tid] = g_malloc (n * sizeof (float));
+      cpu->scratch_len[tid] = n;
+    }
+  return cpu->scratch[tid];
+}
+
+void
+_lam_cpu_run (LamCpu *cpu, gsize work, LamPoolFunc fn, void *ctx)
+{
+  if (work < SMALL_WORK || cpu->n_threads == 1)
+    fn (ctx, 0, 1);
+  else
+    lam_pool_run (cpu->pool, fn, ctx);
+}
+
+/* Memory */
+
+static void *
+cpu_alloc (LamBackend *be, gsize bytes)
+{
+  return g_try_malloc0 (MAX (bytes, 1));
+}
+
+static void
+cpu_free (LamBackend *be, void *p)
+{
+  g_free (p);
+}
+
+static void
+cpu_copy (LamBackend *be, void *dst, const void *src, gsize bytes)
+{
+  if (bytes)
+    memcpy (dst, src, bytes);
+}
+
+static void
+cpu_zero (LamBackend *be, void *dst, gsize bytes)
+{
+  memset (dst, 0, bytes);
+}
+
+static void
+cpu_synchronize (LamBackend *be)
+{
+}
+
+/* Batch assembly */
+
+typedef struct {
+  float *x; gint32 *y; const guint8 *images; const float *data; const guint8 *labels;
+  const gint32 *idx; int B, n; float scale, shift;
+} GatherArgs;
+
+static void
+gather_worker (void *ctx, int tid, int nt)
+{
+  GatherArgs *a = ctx;
+  gsize lo, hi;
+  lam_split (a->B, tid, nt, &lo, &hi);
+  for (gsize b = lo; b < hi; b++)
+    {
+      float *dst = a->x + b * a->n;
+      gsize off = (gsize) a->idx[b] * a->n;
+      if (a->images)
+        {
+          const guint8 *src = a->images + off;
+          for (int i = 0; i < a->n; i++)
+            dst[i] = src[i] * a->scale + a->shift;
+        }
+      else
+        memcpy (dst, a->data + off, a->n * sizeof (float));
+      a->y[b] = a->labels[a->idx[b]];
+    }
+}
+
+static void
+cpu_gather_u8 (LamBackend *be, float *x, gint32 *y, const guint8 *images, const guint8 *labels,
+               const gint32 *idx, int B, int n, float mean, float std)
+{
+  GatherArgs a = { x, y, images, NULL, labels, idx, B, n, 1.0f / (255.0f * std), -mean / std };
+  _lam_cpu_run (LAM_CPU (be), (gsize) B * n, gather_worker, &a);
+}
+
+static void
+cpu_gather_f32 (LamBackend *be, float *x, gint32 *y, const float *data, const guint8 *labels,
+                const gint32 *idx, int B, int n)
+{
+  GatherArgs a = { x, y, NULL, data, labels, idx, B, n, 1, 0 };
+  _lam_cpu_run (LAM_CPU (be), (gsize) B * n, gather_worker, &a);
+}
+
+/* Dense */
+
+typedef struct {
+  float *y, *dx, *dw, *db; const float *x, *w, *b, *dy; int B, in, out;
+} DenseArgs;
+
+static void
+dense_forward_worker (void *ctx, int tid, int nt)
+{
+  DenseArgs *a = ctx;
+  gsize lo, hi;
+  lam_split (a->B, tid, nt, &lo, &hi);
+  if (hi == lo)
+    return;
+  int rows = (int) (hi - lo);
+  float *y = a->y + lo * a->out;
+  if (a->b)
+    for (int r = 0; r < rows; r++)
+      memcpy (y + (gsize) r * a->out, a->b, a->out * sizeof (float));
+  cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, rows, a->out, a->in,
+               1.0f, a->x + lo * a->in, a->in, a->w, a->in, a->b ? 1.0f : 0.0f, y, a->out);
+}
+
+static void
+cpu_dense_forward (LamBackend *be, float *y, const float *x, const float *w, const float *b,
+                   int B, int in, int out)
+{
+  DenseArgs a = { .y = y, .x = x, .w = w, .b = b, .B = B, .in = in, .out = out };
+  _lam_cpu_run (LAM_CPU (be), (gsize) B * in * out, dense_forward_worker, &a);
+}
+
+static void
+dense_backward_worker (void *ctx, int tid, int nt)
+{
+  DenseArgs *a = ctx;
+  gsize lo, hi;
+
+  /* dw[out,in] = dyᵀ[out,B] · x[B,in], split over output rows */
+  lam_split (a->out, tid, nt, &lo, &hi);
+  if (hi > lo)
+    {
+      cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, (int) (hi - lo), a->in, a->B,
+                   1.0f, a->dy + lo, a->out, a->x, a->in, 0.0f, a->dw + lo * a->in, a->in);
+      if (a->db)
+        {
+          for (gsize o = lo; o < hi; o++)
+            a->db[o] = 0;
+          for (int bb = 0; bb < a->B; bb++)
+            {
+              const float *dy = a->dy + (gsize) bb * a->out;
+              for (gsize o = lo; o < hi; o++)
+                a->db[o] += dy[o];
+            }
+        }
+    }
+  /* dx[B,in] = dy[B,out] · w[out,in], split over the batch */
+  if (a->dx)
+    {
+      lam_split (a->B, tid, nt, &lo, &hi);
+      if (hi > lo)
+        cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, (int) (hi - lo), a->in, a->out,
+                     1.0f, a->dy + lo * a->out, a->out, a->w, a->in, 0.0f, a->dx + lo * a->in, a->in);
+    }
+}
+
+static void
+cpu_dense_backward (LamBackend *be, float *dx, float *dw, float *db, const float *dy,
+                    const float *x, const float *w, int B, int in, int out)
+{
+  DenseArgs a = { .dx = dx, .dw = dw, .db = db, .dy = dy, .x = x, .w = w, .B = B, .in = in, .out = out };
+  _lam_cpu_run (LAM_CPU (be), (gsize) 2 * B * in * out, dense_backward_worker, &a);
+}
+
+/* Activations */
+
+typedef struct {
+  LamActKind kind; float alpha; float *y, *dx; const float *x, *dy, *yy; gsize n;
+} ActArgs;
+
+static void
+act_forward_worker (void *ctx, int tid, int nt)
+{
+  ActArgs *a = ctx;
+  gsize lo, hi;
+  lam_split (a->n, tid, nt, &lo, &hi);
+  float *y = a->y;
+  const float *x = a->x;
+  switch (a->kind)
+    {
+    case LAM_ACT_RELU:
+      for (gsize i = lo; i < hi; i++)
+        y[i] = x[i] > 0 ? x[i] : 0;
+      break;
+    case LAM_ACT_LEAKYRELU:
+      for (gsize i = lo; i < hi; i++)
+        y[i] = x[i] > 0 ? x[i] : a->alpha * x[i];
+      break;
+    case LAM_ACT_TANH:
+      for (gsize i = lo; i < hi; i++)
+        y[i] = tanhf (x[i]);
+      break;
+    case LAM_ACT_SIGMOID:
+      for (gsize i = lo; i < hi; i++)
+        y[i] = 1.0f / (1.0f + expf (-x[i]));
+      break;
+    case LAM_ACT_GELU:
+      for (gsize i = lo; i < hi; i++)
+        y[i] = 0.5f * x[i] * (1.0f + erff (x[i] * (float) M_SQRT1_2));
+      break;
+    }
+}
+
+static void
+act_backward_worker (void *ctx, int tid, int nt)
+{
+  ActArgs *a = ctx;
+  gsize lo, hi;
+  lam_split (a->n, tid, nt, &lo, &hi);
+  float *dx = a->dx;
+  const float *x = a->x, *y = a->yy, *dy = a->dy;
+  switch (a->kind)
+    {
+    case LAM_ACT_RELU:
+      for (gsize i = lo; i < hi; i++)
+        dx[i] = x[i] > 0 ? dy[i] : 0;
+      break;
+    case LAM_ACT_LEAKYRELU:
+      for (gsize i = lo; i < hi; i++)
+        dx[i] = x[i] > 0 ? dy[i] : a->alpha * dy[i];
+      break;
+    case LAM_ACT_TANH:
+      for (gsize i = lo; i < hi; i++)
+        dx[i] = dy[i] * (1.0f - y[i] * y[i]);
+      break;
+    case LAM_ACT_SIGMOID:
+      for (gsize i = lo; i < hi; i++)
+        dx[i] = dy[i] * y[i] * (1.0f - y[i]);
+      break;
+    case LAM_ACT_GELU:
+      for (gsize i = lo; i < hi; i++)
+        {
+          float cdf = 0.5f * (1.0f + erff (x[i] * (float) M_SQRT1_2));
+          float pdf = expf (-0.5f * x[i] * x[i]) * 0.3989422804014327f;
+          dx[i] = dy[i] * (cdf + x[i] * pdf);
+        }
+      break;
+    }
+}
+
+static void
+cpu_act_forward (LamBackend *be, LamActKind kind, float alpha, float *y, const float *x, gsize n)
+{
+  ActArgs a = { .kind = kind, .alpha = alpha, .y = y, .x = x, .n = n };
+  _lam_cpu_run (LAM_CPU (be), n * (kind <= LAM_ACT_LEAKYRELU ? 1 : 8), act_forward_worker, &a);
+}
+
+static void
+cpu_act_backward (LamBackend *be, LamActKind kind, float alpha, float *dx, const float *dy,
+                  const float *x, const float *y, gsize n)
+{
+  ActArgs a = { .kind = kind, .alpha = alpha, .dx = dx, .dy = dy, .x = x, .yy = y, .n = n };
+  _lam_cpu_run (LAM_CPU (be), n * (kind <= LAM_ACT_LEAKYRELU ? 1 : 8), act_backward_worker, &a);
+}
+
+/* Softmax over rows */
+
+static void
+cpu_softmax_forward (LamBackend *be, float *y, const float *x, int rows, int n)
+{
+  for (int r = 0; r < rows; r++)
+    {
+      const float *xr = x + (gsize) r * n;
+      float *yr = y + (gsize) r * n;
+      float mx = xr[0], sum = 0;
+      for (int i = 1; i < n; i++)
+        mx = MAX (mx, xr[i]);
+      for (int i = 0; i < n; i++)
+        sum += (yr[i] = expf (xr[i] - mx));
+      for (int i = 0; i < n; i++)
+        yr[i] /= sum;
+    }
+}
+
+static void
+cpu_softmax_backward (LamBackend *be, float *dx, const float *dy, const float *y, int rows, int n)
+{
+  for (int r = 0; r < rows; r++)
+    {
+      const float *yr = y + (gsize) r * n, *dyr = dy + (gsize) r * n;
+      float *dxr = dx + (gsize) r * n;
+      float dot = 0;
+      for (int i = 0; i < n; i++)
+        dot += yr[i] * dyr[i];
+      for (int i = 0; i < n; i++)
+        dxr[i] = yr[i] * (dyr[i] - dot);
+    }
+}
+
+/* Dropout and elementwise helpers */
+
+static void
+cpu_dropout_forward (LamBackend *be, float *y, float *mask, const float *x, gsize n, float rate,
+                     guint64 seed)
+{
+  float keep = 1.0f / (1.0f - rate);
+  for (gsize i = 0; i < n; i++)
+    {
+      mask[i] = lam_hash_uniform (seed, i) >= rate ? keep : 0.0f;
+      y[i] = x[i] * mask[i];
+    }
+}
+
+static void
+cpu_mul (LamBackend *be, float *y, const float *a, const float *b, gsize n)
+{
+  for (gsize i = 0; i < n; i++)
+    y[i] = a[i] * b[i];
+}
+
+static void
+cpu_axpy (LamBackend *be, float *y, const float *x, float alpha, gsize n)
+{
+  cblas_saxpy ((int) n, alpha, x, 1, y, 1);
+}
+
+/* BatchNorm, per channel over [B, C, HW] */
+
+typedef struct {
+  float *y, *dx, *dgamma, *dbeta, *run_mean, *run_var, *save_mean, *save_invstd;
+  const float *x, *dy, *gamma, *beta, *cmean, *cinvstd;
+  int B, C, HW; float eps, momentum; gboolean train;
+} BnArgs;
+
+static void
+bn_forward_worker (void *ctx, int tid, int nt)
+{
+  BnArgs *a = ctx;
+  gsize lo, hi;
+  lam_split (a->C, tid, nt, &lo, &hi);
+  gsize cnt = (gsize) a->B * a->HW;
+  for (gsize c = lo; c < hi; c++)
+    {
+      float mean, invstd;
+      if (a->train)
+        {
+          double s = 0, ss = 0;
+          for (int b = 0; b < a->B; b++)
+            {
+              const float *xp = a->x + ((gsize) b * a->C + c) * a->HW;
+              for (int i = 0; i < a->HW; i++)
+                s += xp[i];
+            }
+          double m = s / cnt;
+          for (int b = 0; b < a->B; b++)
+            {
+              const float *xp = a->x + ((gsize) b * a->C + c) * a->HW;
+              for (int i = 0; i < a->HW; i++)
+                ss += (xp[i] - m) * (xp[i] - m);
+            }
+          double var = ss / cnt;
+          mean = (float) m;
+          invstd = (float) (1.0 / sqrt (var + a->eps));
+          a->save_mean[c] = mean;
+          a->save_invstd[c] = invstd;
+          double unbiased = cnt > 1 ? ss / (cnt - 1) : var;
+          a->run_mean[c] = (1 - a->momentum) * a->run_mean[c] + a->momentum * (float) m;
+          a->run_var[c] = (1 - a->momentum) * a->run_var[c] + a->momentum * (float) unbiased;
+        }
+      else
+        {
+          mean = a->run_mean[c];
+          invstd = 1.0f / sqrtf (a->run_var[c] + a->eps);
+        }
+      float g = a->gamma[c] * invstd, sh = a->beta[c] - mean * g;
+      for (int b = 0; b < a->B; b++)
+        {
+          const float *xp = a->x + ((gsize) b * a->C + c) * a->HW;
+          float *yp = a->y + ((gsize) b * a->C + c) * a->HW;
+          for (int i = 0; i < a->HW; i++)
+            yp[i] = xp[i] * g + sh;
+        }
+    }
+}
+
+static void
+cpu_batchnorm_forward (LamBackend *be, float *y, const float *x, const float *gamma,
+                       const float *beta, float *run_mean, float *run_var, float *save_mean,
+                       float *save_invstd, int B, int C, int HW, float eps, float momentum,
+                       gboolean train)
+{
+  BnArgs a = { .y = y, .x = x, .gamma = gamma, .beta = beta, .run_mean = run_mean,
+               .run_var = run_var, .save_mean = save_mean, .save_invstd = save_invstd,
+               .B = B, .C = C, .HW = HW, .eps = eps, .momentum = momentum, .train = train };
+  _lam_cpu_run (LAM_CPU (be), (gsize) B * C * HW * 3, bn_forward_worker, &a);
+}
+
+static void
+bn_backward_worker (void *ctx, int tid, int nt)
+{
+  BnArgs *a = ctx;
+  gsize lo, hi;
+  lam_split (a->C, tid, nt, &lo, &hi);
+  gsize cnt = (gsize) a->B * a->HW;
+  for (gsize c = lo; c < hi; c++)
+    {
+      float mean = a->cmean[c], invstd = a->cinvstd[c];
+      double sdy = 0, sdyx = 0;
+      for (int b = 0; b < a->B; b++)
+        {
+          const float *xp = a->x + ((gsize) b * a->C + c) * a->HW;
+          const float *dyp = a->dy + ((gsize) b * a->C + c) * a->HW;
+          for (int i = 0; i < a->HW; i++)
+            {
+              sdy += dyp[i];
+              sdyx += dyp[i] * (xp[i] - mean);
+            }
+        }
+      a->dbeta[c] = (float) sdy;
+      a->dgamma[c] = (float) (sdyx * invstd);
+      float k = a->gamma[c] * invstd / cnt;
+      float m_dy = (float) sdy, m_dyx = (float) (sdyx * invstd * invstd);
+      for (int b = 0; b < a->B; b++)
+        {
+          const float *xp = a->x + ((gsize) b * a->C + c) * a->HW;
+          const float *dyp = a->dy + ((gsize) b * a->C + c) * a->HW;
+          float *dxp = a->dx + ((gsize) b * a->C + c) * a->HW;
+          for (int i = 0; i < a->HW; i++)
+            dxp[i] = k * (cnt * dyp[i] - m_dy - (xp[i] - mean) * m_dyx);
+        }
+    }
+}
+
+static void
+cpu_batchnorm_backward (LamBackend *be, float *dx, float *dgamma, float *dbeta, const float *dy,
+                        const float *x, const float *gamma, const float *save_mean,
+                        const float *save_invstd, int B, int C, int HW)
+{
+  BnArgs a = { .dx = dx, .dgamma = dgamma, .dbeta = dbeta, .dy = dy, .x = x, .gamma = gamma,
+               .cmean = save_mean, .cinvstd = save_invstd, .B = B, .C = C, .HW = HW };
+  _lam_cpu_run (LAM_CPU (be), (gsize) B * C * HW * 4, bn_backward_worker, &a);
+}
+
+/* Global average pool */
+
+static void
+cpu_gap_forward (LamBackend *be, float *y, const float *x, int B, int C, int HW)
+{
+  for (gsize p = 0; p < (gsize) B * C; p++)
+    {
+      float s = 0;
+      for (int i = 0; i < HW; i++)
+        s += x[p * HW + i];
+      y[p] = s / HW;
+    }
+}
+
+static void
+cpu_gap_backward (LamBackend *be, float *dx, const float *dy, int B, int C, int HW)
+{
+  for (gsize p = 0; p < (gsize) B * C; p++)
+    for (int i = 0; i < HW; i++)
+      dx[p * HW + i] = dy[p] / HW;
+}
+
+/* Concat */
+
+static void
+cpu_concat_forward (LamBackend *be, float *y, const float *x, int B, int cy, int cx, int off, int inner)
+{
+  for (int b = 0; b < B; b++)
+    memcpy (y + ((gsize) b * cy + off) * inner, x + (gsize) b * cx * inner,
+            (gsize) cx * inner * sizeof (float));
+}
+
+static void
+cpu_concat_backward (LamBackend *be, float *dx, const float *dy, int B, int cy, int cx, int off, int inner)
+{
+  for (int b = 0; b < B; b++)
+    memcpy (dx + (gsize) b * cx * inner, dy + ((gsize) b * cy + off) * inner,
+            (gsize) cx * inner * sizeof (float));
+}
+
+/* Losses */
+
+static int
+argmax (const float *v, int n)
+{
+  int best = 0;
+  for (int i = 1; i < n; i++)
+    if (v[i] > v[best])
+      best = i;
+  return best;
+}
+
+static void
+cpu_xent_loss (LamBackend *be, float *dlogits, float *stats, const float *logits,
+               const gint32 *labels, int B, int n, float scale)
+{
+  double loss = 0;
+  int correct = 0;
+  for (int b = 0; b < B; b++)
+    {
+      const float *z = logits + (gsize) b * n;
+      int y = labels[b];
+      float mx = z[0];
+      double sum = 0;
+      for (int i = 1; i < n; i++)
+        mx = MAX (mx, z[i]);
+      for (int i = 0; i < n; i++)
+        sum += exp ((double) z[i] - mx);
+      double lse = log (sum) + mx;
+      loss += lse - z[y];
+      correct += argmax (z, n) == y;
+      if (dlogits)
+        {
+          float *d = dlogits + (gsize) b * n;
+          for (int i = 0; i < n; i++)
+            d[i] = (float) ((exp ((double) z[i] - lse) - (i == y)) * scale / B);
+        }
+    }
+  stats[0] += (float) loss;
+  stats[1] += (float) correct;
+}
+
+static void
+cpu_mse_loss (LamBackend *be, float *dpred, float *stats, const float *pred, const gint32 *labels,
+              int B, int n, float scale)
+{
+  double loss = 0;
+  int correct = 0;
+  for (int b = 0; b < B; b++)
+    {
+      const float *p = pred + (gsize) b * n;
+      double s = 0;
+      for (int i = 0; i < n; i++)
+        {
+          float d = p[i] - (i == labels[b] ? 1.0f : 0.0f);
+          s += (double) d * d;
+          if (dpred)
+            dpred[(gsize) b * n + i] = 2.0f * d * scale / ((float) B * n);
+        }
+      loss += s / n;
+      correct += argmax (p, n) == labels[b];
+    }
+  stats[0] += (float) loss;
+  stats[1] += (float) correct;
+}
+
+/* Optimizers */
+
+typedef struct {
+  float *w, *m, *v; const float *g; gsize n;
+  float lr, mom, wd, b1, b2, eps, c1, c2; gboolean nesterov, decoupled;
+} OptArgs;
+
+static void
+sgd_worker (void *ctx, int tid, int nt)
+{
+  OptArgs *a = ctx;
+  gsize lo, hi;
+  lam_split (a->n, tid, nt, &lo, &hi);
+  for (gsize i = lo; i < hi; i++)
+    {
+      float g = a->g[i] + a->wd * a->w[i];
+      if (a->m)
+        {
+          a->m[i] = a->mom * a->m[i] + g;
+          g = a->nesterov ? g + a->mom * a->m[i] : a->m[i];
+        }
+      a->w[i] -= a->lr * g;
+    }
+}
+
+static void
+cpu_sgd_step (LamBackend *be, float *w, const float *g, float *vel, gsize n, float lr,
+              float momentum, float wd, gboolean nesterov)
+{
+  OptArgs a = { .w = w, .g = g, .m = momentum != 0 ? vel : NULL, .n = n, .lr = lr,
+                .mom = momentum, .wd = wd, .nesterov = nesterov };
+  _lam_cpu_run (LAM_CPU (be), n * 4, sgd_worker, &a);
+}
+
+static void
+adam_worker (void *ctx, int tid, int nt)
+{
+  OptArgs *a = ctx;
+  gsize lo, hi;
+  lam_split (a->n, tid, nt, &lo, &hi);
+  for (gsize i = lo; i < hi; i++)
+    {
+      float g = a->g[i];
+      if (a->decoupled)
+        a->w[i] -= a->lr * a->wd * a->w[i];
+      else
+        g += a->wd * a->w[i];
+      a->m[i] = a->b1 * a->m[i] + (1 - a->b1) * g;
+      a->v[i] = a->b2 * a->v[i] + (1 - a->b2) * g * g;
+      float mhat = a->m[i] / a->c1;
+      float vhat = a->v[i] / a->c2;
+      a->w[i] -= a->lr * mhat / (sqrtf (vhat) + a->eps);
+    }
+}
+
+static void
+cpu_adam_step (LamBackend *be, float *w, const float *g, float *m, float *v, gsize n, float lr,
+               float beta1, float beta2, float eps, float wd, gboolean decoupled, int t)
+{
+  OptArgs a = { .w = w, .g = g, .m = m, .v = v, .n = n, .lr = lr, .wd = wd, .b1 = beta1,
+                .b2 = beta2, .eps = eps, .decoupled = decoupled,
+                .c1 = 1.0f - powf (beta1, (float) t), .c2 = 1.0f - powf (beta2, (float) t) };
+  _lam_cpu_run (LAM_CPU (be), n * 10, adam_worker, &a);
+}
+
+static void
+cpu_destroy (LamBackend *be)
+{
+  LamCpu *cpu = LAM_CPU (be);
+  lam_pool_free (cpu->pool);
+  for (int i = 0; i < cpu->n_threads; i++)
+    g_free (cpu->scratch[i]);
+  g_free (cpu->scratch);
+  g_free (cpu->scratch_len);
+  g_free (cpu);
+}
+
+static LamBackendOps cpu_ops = {
+  .destroy = cpu_destroy,
+  .alloc = cpu_alloc,
+  .free = cpu_free,
+  .upload = cpu_copy,
+  .download = cpu_copy,
+  .copy = cpu_copy,
+  .zero = cpu_zero,
+  .synchronize = cpu_synchronize,
+  .gather_u8 = cpu_gather_u8,
+  .gather_f32 = cpu_gather_f32,
+  .dense_forward = cpu_dense_forward,
+  .dense_backward = cpu_dense_backward,
+  .act_forward = cpu_act_forward,
+  .act_backward = cpu_act_backward,
+  .softmax_forward = cpu_softmax_forward,
+  .softmax_backward = cpu_softmax_backward,
+  .dropout_forward = cpu_dropout_forward,
+  .mul = cpu_mul,
+  .batchnorm_forward = cpu_batchnorm_forward,
+  .batchnorm_backward = cpu_batchnorm_backward,
+  .gap_forward = cpu_gap_forward,
+  .gap_backward = cpu_gap_backward,
+  .axpy = cpu_axpy,
+  .concat_forward = cpu_concat_forward,
+  .concat_backward = cpu_concat_backward,
+  .xent_loss = cpu_xent_loss,
+  .mse_loss = cpu_mse_loss,
+  .sgd_step = cpu_sgd_step,
+  .adam_step = cpu_adam_step,
+};
+
+LamBackend *
+lam_backend_new_cpu (int n_threads)
+{
+  static gsize ops_init = 0;
+  if (g_once_init_enter (&ops_init))
+    {
+      _lam_cpu_conv_init (&cpu_ops);
+      g_once_init_leave (&ops_init, 1);
+    }
+#ifdef HAVE_OPENBLAS_SET_NUM_THREADS
+  openblas_set_num_threads (1);
+#endif
+  if (n_threads <= 0)
+    n_threads = (int) g_get_num_processors ();
+  n_threads = CLAMP (n_threads, 1, 256);
+
+  LamCpu *cpu = g_new0 (LamCpu, 1);
+  cpu->pool = lam_pool_new (n_threads);
+  cpu->n_threads = lam_pool_n_threads (cpu->pool);
+  cpu->scratch = g_new0 (float *, cpu->n_threads);
+  cpu->scratch_len = g_new0 (gsize, cpu->n_threads);
+
+  LamBackend *be = g_new0 (LamBackend, 1);
+  be->ops = &cpu_ops;
+  be->ctx = cpu;
+  be->name = g_strdup ("cpu");
+  be->n_threads = cpu->n_threads;
+  be->description = g_strdup_printf ("CPU, %d thread%s, OpenBLAS", cpu->n_threads,
+                                     cpu->n_threads == 1 ? "" : "s");
+  return be;
+}
