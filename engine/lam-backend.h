@@ -69,18 +69,21 @@ struct _LamBackendOps {
                         const float *data, const guint8 *labels,
                         const gint32 *idx, int B, int n);
 
-  /* Dense: y[B,out] = x[B,in] · w[out,in]ᵀ + b[out] */
+  /* Dense: y[B,out] = x[B,in] · w[out,in]ᵀ + b[out], then max(y, 0) when relu.
+   * Backward: when relu_y is given, dy is first masked by relu_y > 0 (the
+   * fused ReLU's output), so a Dense→ReLU pair runs as one op. */
   void (*dense_forward)   (LamBackend *be, float *y, const float *x, const float *w,
-                           const float *b, int B, int in, int out);
+                           const float *b, int B, int in, int out, gboolean relu);
   void (*dense_backward)  (LamBackend *be, float *dx, float *dw, float *db,
                            const float *dy, const float *x, const float *w,
-                           int B, int in, int out);
+                           int B, int in, int out, const float *relu_y);
 
-  /* Conv2D: w[OC, C, K, K], b[OC] */
+  /* Conv2D: w[OC, C, K, K], b[OC]; relu and relu_y as for Dense. */
   void (*conv2d_forward)  (LamBackend *be, const LamConvShape *s, float *y,
-                           const float *x, const float *w, const float *b);
+                           const float *x, const float *w, const float *b, gboolean relu);
   void (*conv2d_backward) (LamBackend *be, const LamConvShape *s, float *dx, float *dw,
-                           float *db, const float *dy, const float *x, const float *w);
+                           float *db, const float *dy, const float *x, const float *w,
+                           const float *relu_y);
 
   /* Pools. Max pool records the argmax (index into the input plane). Padding
    * counts as -inf for max and as zeros for average (count_include_pad). */

@@ -23,6 +23,11 @@ typedef struct {
   gboolean      needs_grad;   /* something at or before this node learns */
   gboolean      written;      /* grad holds this step's value (backward) */
   gboolean      owns_out;
+  /* Dense/Conv2D → ReLU run as one op in training nets: the producer has
+   * fused_relu set and the ReLU node fused (it aliases the output). */
+  gboolean      fused_relu;
+  gboolean      fused;
+  int           relu_node;
   LamConvShape  cs;
   /* parameters (pointers into the blocks; NULL when absent) */
   float        *w, *b, *dw, *db;
@@ -51,6 +56,8 @@ struct _LamNet {
   float      *dummy_stats;
   float      *tmp;          /* fan-out gradient scratch, max node size × B */
   gsize       tmp_len;
+  gboolean    profile;      /* LAMINA_PROFILE=1: time each node */
+  double     *fwd_time, *bwd_time;
 };
 
 static gboolean
@@ -249,6 +256,32 @@ compile (LamNet *net, GError **error)
   return TRUE;
 }
 
+/* Marks Dense/Conv2D → ReLU pairs (the producer's only consumer being the
+ * ReLU) to run as one op. Views use unfused nets, so they can still show
+ * the values before the activation. */
+static void
+plan_fusion (LamNet *net)
+{
+  for (guint i = 0; i < net->n_nodes; i++)
+    {
+      NodeRt *r = &net->rt[i];
+      if (r->node->kind != LAM_LAYER_RELU)
+        continue;
+      NodeRt *x = &net->rt[r->in[0]];
+      if (x->node->kind != LAM_LAYER_DENSE && x->node->kind != LAM_LAYER_CONV2D)
+        continue;
+      int consumers = 0;
+      for (guint k = 0; k < net->n_nodes; k++)
+        for (int j = 0; j < net->rt[k].n_in; j++)
+          consumers += net->rt[k].in[j] == r->in[0];
+      if (consumers != 1)
+        continue;
+      x->fused_relu = TRUE;
+      x->relu_node = (int) i;
+      r->fused = TRUE;
+    }
+}
+
 static gboolean
 alloc_activations (LamNet *net, GError **error)
 {
@@ -271,7 +304,7 @@ alloc_activations (LamNet *net, GError **error)
 
       if (n->kind == LAM_LAYER_INPUT)
         r->out = net->input;
-      else if (n->kind == LAM_LAYER_FLATTEN)
+      else if (n->kind == LAM_LAYER_FLATTEN || r->fused)
         r->out = net->rt[r->in[0]].out;
       else if (!lam_layer_info (n->kind)->is_loss)
         {
@@ -318,6 +351,8 @@ lam_net_new (const LamGraph *graph, LamBackend *be, int batch, GError **error)
       lam_net_free (net);
       return NULL;
     }
+  if (g_strcmp0 (g_getenv ("LAMINA_NO_FUSION"), "1") != 0)
+    plan_fusion (net);
   if (!(net->params = net_alloc (net, MAX (net->n_params, 1) * sizeof (float), error)) ||
       !(net->grads = net_alloc (net, MAX (net->n_params, 1) * sizeof (float), error)) ||
       !(net->state = net_alloc (net, MAX (net->n_state, 1) * sizeof (float), error)) ||
@@ -328,6 +363,12 @@ lam_net_new (const LamGraph *graph, LamBackend *be, int batch, GError **error)
     }
   bind_params (net);
   lam_net_init_params (net, 1);
+  if (g_strcmp0 (g_getenv ("LAMINA_PROFILE"), "1") == 0)
+    {
+      net->profile = TRUE;
+      net->fwd_time = g_new0 (double, net->n_nodes);
+      net->bwd_time = g_new0 (double, net->n_nodes);
+    }
   return net;
 }
 
@@ -361,6 +402,18 @@ lam_net_free (LamNet *net)
 {
   if (net == NULL)
     return;
+  if (net->profile)
+    {
+      double tf = 0, tb = 0;
+      for (guint i = 0; i < net->n_nodes; i++)
+        tf += net->fwd_time[i], tb += net->bwd_time[i];
+      g_printerr ("%-16s %10s %10s  (batch %d)\n", "node", "fwd ms", "bwd ms", net->batch);
+      for (guint i = 0; i < net->n_nodes; i++)
+        g_printerr ("%-16s %10.1f %10.1f\n", net->rt[i].node->name, net->fwd_time[i] * 1e3, net->bwd_time[i] * 1e3);
+      g_printerr ("%-16s %10.1f %10.1f\n", "total", tf * 1e3, tb * 1e3);
+      g_free (net->fwd_time);
+      g_free (net->bwd_time);
+    }
   LamBackend *be = net->be;
 #define FREE(p) G_STMT_START { if (p) be->ops->free (be, p); } G_STMT_END
   for (guint i = 0; net->rt && i < net->n_nodes; i++)
@@ -528,6 +581,7 @@ lam_net_forward (LamNet *net, gboolean train, guint64 dropout_seed)
       NodeRt *x = r->n_in > 0 ? &net->rt[r->in[0]] : NULL;
       gsize count = (gsize) B * r->size;
       int C, inner;
+      gint64 t0 = net->profile ? g_get_monotonic_time () : 0;
 
       switch (n->kind)
         {
@@ -535,10 +589,10 @@ lam_net_forward (LamNet *net, gboolean train, guint64 dropout_seed)
         case LAM_LAYER_FLATTEN:
           break;
         case LAM_LAYER_DENSE:
-          o->dense_forward (be, r->out, x->out, r->w, r->b, B, (int) x->size, n->p.units);
+          o->dense_forward (be, r->out, x->out, r->w, r->b, B, (int) x->size, n->p.units, r->fused_relu);
           break;
         case LAM_LAYER_CONV2D:
-          o->conv2d_forward (be, &r->cs, r->out, x->out, r->w, r->b);
+          o->conv2d_forward (be, &r->cs, r->out, x->out, r->w, r->b, r->fused_relu);
           break;
         case LAM_LAYER_MAXPOOL2D:
           o->maxpool_forward (be, &r->cs, r->out, r->argmax, x->out);
@@ -555,6 +609,8 @@ lam_net_forward (LamNet *net, gboolean train, guint64 dropout_seed)
         case LAM_LAYER_TANH:
         case LAM_LAYER_SIGMOID:
         case LAM_LAYER_GELU:
+          if (r->fused)
+            break;
           {
             LamActKind a;
             act_of (n->kind, &a);
@@ -604,6 +660,11 @@ lam_net_forward (LamNet *net, gboolean train, guint64 dropout_seed)
         default:
           g_assert_not_reached ();
         }
+      if (net->profile)
+        {
+          be->ops->synchronize (be);
+          net->fwd_time[i] += (g_get_monotonic_time () - t0) / 1e6;
+        }
     }
 }
 
@@ -629,6 +690,13 @@ grad_done (LamNet *net, NodeRt *r, int j, float *target)
   x->written = TRUE;
 }
 
+/* The gradient a Dense/Conv2D starts its backward from: its fused ReLU's. */
+static const float *
+fused_dy (LamNet *net, NodeRt *r)
+{
+  return r->fused_relu ? net->rt[r->relu_node].grad : r->grad;
+}
+
 void
 lam_net_backward (LamNet *net)
 {
@@ -651,6 +719,7 @@ lam_net_backward (LamNet *net)
 
       if (!lam_layer_info (n->kind)->is_loss && (!r->needs_grad || !r->written))
         continue;
+      gint64 t0 = net->profile ? g_get_monotonic_time () : 0;
 
       switch (n->kind)
         {
@@ -669,12 +738,14 @@ lam_net_backward (LamNet *net)
           break;
         case LAM_LAYER_DENSE:
           dx = grad_target (net, r, 0);
-          o->dense_backward (be, dx, r->dw, r->db, r->grad, x->out, r->w, B, (int) x->size, n->p.units);
+          o->dense_backward (be, dx, r->dw, r->db, fused_dy (net, r), x->out, r->w, B,
+                             (int) x->size, n->p.units, r->fused_relu ? r->out : NULL);
           grad_done (net, r, 0, dx);
           break;
         case LAM_LAYER_CONV2D:
           dx = grad_target (net, r, 0);
-          o->conv2d_backward (be, &r->cs, dx, r->dw, r->db, r->grad, x->out, r->w);
+          o->conv2d_backward (be, &r->cs, dx, r->dw, r->db, fused_dy (net, r), x->out, r->w,
+                              r->fused_relu ? r->out : NULL);
           grad_done (net, r, 0, dx);
           break;
         case LAM_LAYER_MAXPOOL2D:
@@ -703,6 +774,12 @@ lam_net_backward (LamNet *net)
         case LAM_LAYER_TANH:
         case LAM_LAYER_SIGMOID:
         case LAM_LAYER_GELU:
+          if (r->fused)
+            {
+              /* the producer takes this node's gradient directly */
+              x->written = TRUE;
+              break;
+            }
           if ((dx = grad_target (net, r, 0)))
             {
               LamActKind a;
@@ -761,6 +838,11 @@ lam_net_backward (LamNet *net)
           }
         default:
           g_assert_not_reached ();
+        }
+      if (net->profile)
+        {
+          be->ops->synchronize (be);
+          net->bwd_time[i] += (g_get_monotonic_time () - t0) / 1e6;
         }
     }
 }

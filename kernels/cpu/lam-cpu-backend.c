@@ -17,6 +17,8 @@
 #include "lam-cpu.h"
 
 #define SMALL_WORK 16384
+#define CHUNK_WORK 65536
+#define MAX_CHUNKS 8
 
 float *
 _lam_cpu_scratch (LamCpu *cpu, int tid, gsize n)
@@ -30,13 +32,18 @@ _lam_cpu_scratch (LamCpu *cpu, int tid, gsize n)
   return cpu->scratch[tid];
 }
 
-void
-_lam_cpu_run (LamCpu *cpu, gsize work, LamPoolFunc fn, void *ctx)
+int
+_lam_cpu_chunks (gsize work, gsize items)
 {
-  if (work < SMALL_WORK || cpu->n_threads == 1)
-    fn (ctx, 0, 1);
-  else
-    lam_pool_run (cpu->pool, fn, ctx);
+  if (work < SMALL_WORK || items < 2)
+    return 1;
+  return (int) MIN (MIN (items, MAX_CHUNKS), MAX (2, work / CHUNK_WORK));
+}
+
+void
+_lam_cpu_run (LamCpu *cpu, gsize work, gsize items, LamPoolFunc fn, void *ctx)
+{
+  lam_pool_run (cpu->pool, _lam_cpu_chunks (work, items), fn, ctx);
 }
 
 /* Memory */
@@ -79,7 +86,7 @@ typedef struct {
 } GatherArgs;
 
 static void
-gather_worker (void *ctx, int tid, int nt)
+gather_worker (void *ctx, int tid, int nt, int thread)
 {
   GatherArgs *a = ctx;
   gsize lo, hi;
@@ -105,7 +112,7 @@ cpu_gather_u8 (LamBackend *be, float *x, gint32 *y, const guint8 *images, const 
                const gint32 *idx, int B, int n, float mean, float std)
 {
   GatherArgs a = { x, y, images, NULL, labels, idx, B, n, 1.0f / (255.0f * std), -mean / std };
-  _lam_cpu_run (LAM_CPU (be), (gsize) B * n, gather_worker, &a);
+  _lam_cpu_run (LAM_CPU (be), (gsize) B * n, B, gather_worker, &a);
 }
 
 static void
@@ -113,48 +120,62 @@ cpu_gather_f32 (LamBackend *be, float *x, gint32 *y, const float *data, const gu
                 const gint32 *idx, int B, int n)
 {
   GatherArgs a = { x, y, NULL, data, labels, idx, B, n, 1, 0 };
-  _lam_cpu_run (LAM_CPU (be), (gsize) B * n, gather_worker, &a);
+  _lam_cpu_run (LAM_CPU (be), (gsize) B * n, B, gather_worker, &a);
 }
 
 /* Dense */
 
 typedef struct {
-  float *y, *dx, *dw, *db; const float *x, *w, *b, *dy; int B, in, out;
+  float *y, *dx, *dw, *db; const float *x, *w, *b, *dy; int B, in, out; gboolean relu;
 } DenseArgs;
 
+/* Chunks split the output features, so each chunk packs only its part
+ * of the weights (the batch is the small operand). */
 static void
-dense_forward_worker (void *ctx, int tid, int nt)
+dense_forward_worker (void *ctx, int c, int nc, int thread)
 {
   DenseArgs *a = ctx;
   gsize lo, hi;
-  lam_split (a->B, tid, nt, &lo, &hi);
+  lam_split (a->out, c, nc, &lo, &hi);
   if (hi == lo)
     return;
-  int rows = (int) (hi - lo);
-  float *y = a->y + lo * a->out;
+  int cols = (int) (hi - lo);
   if (a->b)
-    for (int r = 0; r < rows; r++)
-      memcpy (y + (gsize) r * a->out, a->b, a->out * sizeof (float));
-  cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, rows, a->out, a->in,
-               1.0f, a->x + lo * a->in, a->in, a->w, a->in, a->b ? 1.0f : 0.0f, y, a->out);
+    for (int r = 0; r < a->B; r++)
+      memcpy (a->y + (gsize) r * a->out + lo, a->b + lo, cols * sizeof (float));
+  cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, a->B, cols, a->in,
+               1.0f, a->x, a->in, a->w + lo * a->in, a->in, a->b ? 1.0f : 0.0f, a->y + lo, a->out);
+  if (a->relu)
+    for (int r = 0; r < a->B; r++)
+      {
+        float *y = a->y + (gsize) r * a->out + lo;
+        for (int i = 0; i < cols; i++)
+          y[i] = y[i] > 0 ? y[i] : 0;
+      }
+}
+
+static int
+dense_chunks (int B, int in, int out)
+{
+  return _lam_cpu_chunks ((gsize) B * in * out, MIN (out / 16, 4));
 }
 
 static void
 cpu_dense_forward (LamBackend *be, float *y, const float *x, const float *w, const float *b,
-                   int B, int in, int out)
+                   int B, int in, int out, gboolean relu)
 {
-  DenseArgs a = { .y = y, .x = x, .w = w, .b = b, .B = B, .in = in, .out = out };
-  _lam_cpu_run (LAM_CPU (be), (gsize) B * in * out, dense_forward_worker, &a);
+  DenseArgs a = { .y = y, .x = x, .w = w, .b = b, .B = B, .in = in, .out = out, .relu = relu };
+  lam_pool_run (LAM_CPU (be)->pool, dense_chunks (B, in, out), dense_forward_worker, &a);
 }
 
 static void
-dense_backward_worker (void *ctx, int tid, int nt)
+dense_backward_worker (void *ctx, int c, int nc, int thread)
 {
   DenseArgs *a = ctx;
   gsize lo, hi;
 
-  /* dw[out,in] = dyᵀ[out,B] · x[B,in], split over output rows */
-  lam_split (a->out, tid, nt, &lo, &hi);
+  /* dw[out,in] = dyᵀ[out,B] · x[B,in], this chunk's output rows */
+  lam_split (a->out, c, nc, &lo, &hi);
   if (hi > lo)
     {
       cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, (int) (hi - lo), a->in, a->B,
@@ -171,22 +192,30 @@ dense_backward_worker (void *ctx, int tid, int nt)
             }
         }
     }
-  /* dx[B,in] = dy[B,out] · w[out,in], split over the batch */
+  /* dx[B,in] = dy[B,out] · w[out,in], this chunk's input columns */
   if (a->dx)
     {
-      lam_split (a->B, tid, nt, &lo, &hi);
+      lam_split (a->in, c, nc, &lo, &hi);
       if (hi > lo)
-        cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, (int) (hi - lo), a->in, a->out,
-                     1.0f, a->dy + lo * a->out, a->out, a->w, a->in, 0.0f, a->dx + lo * a->in, a->in);
+        cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, a->B, (int) (hi - lo), a->out,
+                     1.0f, a->dy, a->out, a->w + lo, a->in, 0.0f, a->dx + lo, a->in);
     }
 }
 
 static void
 cpu_dense_backward (LamBackend *be, float *dx, float *dw, float *db, const float *dy,
-                    const float *x, const float *w, int B, int in, int out)
+                    const float *x, const float *w, int B, int in, int out, const float *relu_y)
 {
+  if (relu_y)
+    {
+      /* the fused ReLU's backward: dy masked where its output was 0 */
+      float *m = _lam_cpu_scratch (LAM_CPU (be), 0, (gsize) B * out);
+      for (gsize i = 0; i < (gsize) B * out; i++)
+        m[i] = relu_y[i] > 0 ? dy[i] : 0;
+      dy = m;
+    }
   DenseArgs a = { .dx = dx, .dw = dw, .db = db, .dy = dy, .x = x, .w = w, .B = B, .in = in, .out = out };
-  _lam_cpu_run (LAM_CPU (be), (gsize) 2 * B * in * out, dense_backward_worker, &a);
+  lam_pool_run (LAM_CPU (be)->pool, dense_chunks (B, in, out), dense_backward_worker, &a);
 }
 
 /* Activations */
@@ -196,7 +225,7 @@ typedef struct {
 } ActArgs;
 
 static void
-act_forward_worker (void *ctx, int tid, int nt)
+act_forward_worker (void *ctx, int tid, int nt, int thread)
 {
   ActArgs *a = ctx;
   gsize lo, hi;
@@ -229,7 +258,7 @@ act_forward_worker (void *ctx, int tid, int nt)
 }
 
 static void
-act_backward_worker (void *ctx, int tid, int nt)
+act_backward_worker (void *ctx, int tid, int nt, int thread)
 {
   ActArgs *a = ctx;
   gsize lo, hi;
@@ -269,7 +298,7 @@ static void
 cpu_act_forward (LamBackend *be, LamActKind kind, float alpha, float *y, const float *x, gsize n)
 {
   ActArgs a = { .kind = kind, .alpha = alpha, .y = y, .x = x, .n = n };
-  _lam_cpu_run (LAM_CPU (be), n * (kind <= LAM_ACT_LEAKYRELU ? 1 : 8), act_forward_worker, &a);
+  _lam_cpu_run (LAM_CPU (be), n * (kind <= LAM_ACT_LEAKYRELU ? 1 : 8), n / 1024, act_forward_worker, &a);
 }
 
 static void
@@ -277,7 +306,7 @@ cpu_act_backward (LamBackend *be, LamActKind kind, float alpha, float *dx, const
                   const float *x, const float *y, gsize n)
 {
   ActArgs a = { .kind = kind, .alpha = alpha, .dx = dx, .dy = dy, .x = x, .yy = y, .n = n };
-  _lam_cpu_run (LAM_CPU (be), n * (kind <= LAM_ACT_LEAKYRELU ? 1 : 8), act_backward_worker, &a);
+  _lam_cpu_run (LAM_CPU (be), n * (kind <= LAM_ACT_LEAKYRELU ? 1 : 8), n / 1024, act_backward_worker, &a);
 }
 
 /* Softmax over rows */
@@ -350,7 +379,7 @@ typedef struct {
 } BnArgs;
 
 static void
-bn_forward_worker (void *ctx, int tid, int nt)
+bn_forward_worker (void *ctx, int tid, int nt, int thread)
 {
   BnArgs *a = ctx;
   gsize lo, hi;
@@ -409,11 +438,11 @@ cpu_batchnorm_forward (LamBackend *be, float *y, const float *x, const float *ga
   BnArgs a = { .y = y, .x = x, .gamma = gamma, .beta = beta, .run_mean = run_mean,
                .run_var = run_var, .save_mean = save_mean, .save_invstd = save_invstd,
                .B = B, .C = C, .HW = HW, .eps = eps, .momentum = momentum, .train = train };
-  _lam_cpu_run (LAM_CPU (be), (gsize) B * C * HW * 3, bn_forward_worker, &a);
+  _lam_cpu_run (LAM_CPU (be), (gsize) B * C * HW * 3, C, bn_forward_worker, &a);
 }
 
 static void
-bn_backward_worker (void *ctx, int tid, int nt)
+bn_backward_worker (void *ctx, int tid, int nt, int thread)
 {
   BnArgs *a = ctx;
   gsize lo, hi;
@@ -455,7 +484,7 @@ cpu_batchnorm_backward (LamBackend *be, float *dx, float *dgamma, float *dbeta, 
 {
   BnArgs a = { .dx = dx, .dgamma = dgamma, .dbeta = dbeta, .dy = dy, .x = x, .gamma = gamma,
                .cmean = save_mean, .cinvstd = save_invstd, .B = B, .C = C, .HW = HW };
-  _lam_cpu_run (LAM_CPU (be), (gsize) B * C * HW * 4, bn_backward_worker, &a);
+  _lam_cpu_run (LAM_CPU (be), (gsize) B * C * HW * 4, C, bn_backward_worker, &a);
 }
 
 /* Global average pool */
@@ -572,7 +601,7 @@ typedef struct {
 } OptArgs;
 
 static void
-sgd_worker (void *ctx, int tid, int nt)
+sgd_worker (void *ctx, int tid, int nt, int thread)
 {
   OptArgs *a = ctx;
   gsize lo, hi;
@@ -595,11 +624,11 @@ cpu_sgd_step (LamBackend *be, float *w, const float *g, float *vel, gsize n, flo
 {
   OptArgs a = { .w = w, .g = g, .m = momentum != 0 ? vel : NULL, .n = n, .lr = lr,
                 .mom = momentum, .wd = wd, .nesterov = nesterov };
-  _lam_cpu_run (LAM_CPU (be), n * 4, sgd_worker, &a);
+  _lam_cpu_run (LAM_CPU (be), n * 4, n / 1024, sgd_worker, &a);
 }
 
 static void
-adam_worker (void *ctx, int tid, int nt)
+adam_worker (void *ctx, int tid, int nt, int thread)
 {
   OptArgs *a = ctx;
   gsize lo, hi;
@@ -626,7 +655,7 @@ cpu_adam_step (LamBackend *be, float *w, const float *g, float *m, float *v, gsi
   OptArgs a = { .w = w, .g = g, .m = m, .v = v, .n = n, .lr = lr, .wd = wd, .b1 = beta1,
                 .b2 = beta2, .eps = eps, .decoupled = decoupled,
                 .c1 = 1.0f - powf (beta1, (float) t), .c2 = 1.0f - powf (beta2, (float) t) };
-  _lam_cpu_run (LAM_CPU (be), n * 10, adam_worker, &a);
+  _lam_cpu_run (LAM_CPU (be), n * 10, n / 1024, adam_worker, &a);
 }
 
 static void
@@ -638,6 +667,7 @@ cpu_destroy (LamBackend *be)
     g_free (cpu->scratch[i]);
   g_free (cpu->scratch);
   g_free (cpu->scratch_len);
+  g_free (cpu->partials);
   g_free (cpu);
 }
 

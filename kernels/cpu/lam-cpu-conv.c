@@ -94,17 +94,18 @@ typedef struct {
   const LamConvShape *s;
   LamCpu *cpu;
   float *y, *dx, *dw, *db;
-  const float *x, *w, *b, *dy;
+  const float *x, *w, *b, *dy, *relu_y;
+  gboolean relu;
 } ConvArgs;
 
 static void
-conv_forward_worker (void *ctx, int tid, int nt)
+conv_forward_worker (void *ctx, int tid, int nt, int thread)
 {
   ConvArgs *a = ctx;
   const LamConvShape *s = a->s;
   int CKK = s->C * s->K * s->K, OHW = s->OH * s->OW;
   gsize in_sz = (gsize) s->C * s->H * s->W, out_sz = (gsize) s->OC * OHW;
-  float *col = is_pointwise (s) ? NULL : _lam_cpu_scratch (a->cpu, tid, (gsize) CKK * OHW);
+  float *col = is_pointwise (s) ? NULL : _lam_cpu_scratch (a->cpu, thread, (gsize) CKK * OHW);
   gsize lo, hi;
 
   lam_split (s->B, tid, nt, &lo, &hi);
@@ -114,51 +115,89 @@ conv_forward_worker (void *ctx, int tid, int nt)
       float *yb = a->y + b * out_sz;
       if (col)
         im2col (s, xb, col);
-      if (a->b)
-        for (int o = 0; o < s->OC; o++)
-          for (int i = 0; i < OHW; i++)
-            yb[(gsize) o * OHW + i] = a->b[o];
       cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, s->OC, OHW, CKK, 1.0f,
-                   a->w, CKK, col ? col : xb, OHW, a->b ? 1.0f : 0.0f, yb, OHW);
+                   a->w, CKK, col ? col : xb, OHW, 0.0f, yb, OHW);
+      /* bias and the fused ReLU in one pass while the output is in cache */
+      for (int o = 0; o < s->OC && (a->b || a->relu); o++)
+        {
+          float *yo = yb + (gsize) o * OHW, bo = a->b ? a->b[o] : 0.0f;
+          if (a->relu)
+            for (int i = 0; i < OHW; i++)
+              {
+                float v = yo[i] + bo;
+                yo[i] = v > 0 ? v : 0;
+              }
+          else
+            for (int i = 0; i < OHW; i++)
+              yo[i] += bo;
+        }
     }
 }
 
 static void
 cpu_conv2d_forward (LamBackend *be, const LamConvShape *s, float *y, const float *x,
-                    const float *w, const float *b)
+                    const float *w, const float *b, gboolean relu)
 {
-  ConvArgs a = { .s = s, .cpu = LAM_CPU (be), .y = y, .x = x, .w = w, .b = b };
+  ConvArgs a = { .s = s, .cpu = LAM_CPU (be), .y = y, .x = x, .w = w, .b = b, .relu = relu };
   gsize work = (gsize) s->B * s->OC * s->OH * s->OW * s->C * s->K * s->K;
-  _lam_cpu_run (a.cpu, work, conv_forward_worker, &a);
+  _lam_cpu_run (a.cpu, work, s->B, conv_forward_worker, &a);
 }
 
 static void
-conv_backward_worker (void *ctx, int tid, int nt)
+conv_backward_worker (void *ctx, int c, int nc, int thread)
 {
   ConvArgs *a = ctx;
   const LamConvShape *s = a->s;
   int CKK = s->C * s->K * s->K, OHW = s->OH * s->OW;
   gsize in_sz = (gsize) s->C * s->H * s->W, out_sz = (gsize) s->OC * OHW;
   gsize col_n = is_pointwise (s) ? 0 : (gsize) CKK * OHW;
-  gsize dcol_n = a->dx ? (gsize) CKK * OHW : 0;
   gsize wn = (gsize) s->OC * CKK;
-  /* scratch: [col][dcol][partial dw][partial db] */
-  float *buf = _lam_cpu_scratch (a->cpu, tid, col_n + dcol_n + wn + s->OC);
+  /* per-thread scratch: [col][dcol]; per-chunk partial gradients:
+   * chunk 0 writes dw and db, chunk c > 0 its slot in cpu->partials */
+  gsize dcol_n = a->dx ? (gsize) CKK * OHW : 0;
+  float *buf = _lam_cpu_scratch (a->cpu, thread, col_n + dcol_n + (a->relu_y ? out_sz : 0) + 1);
   float *col = col_n ? buf : NULL;
   float *dcol = buf + col_n;
-  float *pdw = tid == 0 ? a->dw : buf + col_n + dcol_n;
-  float *pdb = tid == 0 ? a->db : buf + col_n + dcol_n + wn;
+  float *mdy = buf + col_n + dcol_n;
+  float *pdw = c == 0 ? a->dw : a->cpu->partials + (gsize) (c - 1) * (wn + s->OC);
+  float *pdb = a->db == NULL ? NULL : c == 0 ? a->db : pdw + wn;
   gsize lo, hi;
 
   memset (pdw, 0, wn * sizeof (float));
   if (pdb)
     memset (pdb, 0, s->OC * sizeof (float));
-  lam_split (s->B, tid, nt, &lo, &hi);
+  lam_split (s->B, c, nc, &lo, &hi);
   for (gsize b = lo; b < hi; b++)
     {
       const float *xb = a->x + b * in_sz;
       const float *dyb = a->dy + b * out_sz;
       const float *cb = xb;
+      if (a->relu_y)
+        {
+          /* the fused ReLU's backward, and the bias gradient in the same pass */
+          const float *yb = a->relu_y + b * out_sz;
+          for (int o = 0; o < s->OC; o++)
+            {
+              const float *yo = yb + (gsize) o * OHW, *dyo = dyb + (gsize) o * OHW;
+              float *m = mdy + (gsize) o * OHW, t = 0;
+              for (int i = 0; i < OHW; i++)
+                {
+                  m[i] = yo[i] > 0 ? dyo[i] : 0;
+                  t += m[i];
+                }
+              if (pdb)
+                pdb[o] += t;
+            }
+          dyb = mdy;
+        }
+      else if (pdb)
+        for (int o = 0; o < s->OC; o++)
+          {
+            float t = 0;
+            for (int i = 0; i < OHW; i++)
+              t += dyb[(gsize) o * OHW + i];
+            pdb[o] += t;
+          }
       if (col)
         {
           im2col (s, xb, col);
@@ -167,14 +206,6 @@ conv_backward_worker (void *ctx, int tid, int nt)
       /* dw[OC, CKK] += dy[OC, OHW] · colᵀ[OHW, CKK] */
       cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, s->OC, CKK, OHW, 1.0f,
                    dyb, OHW, cb, OHW, 1.0f, pdw, CKK);
-      if (pdb)
-        for (int o = 0; o < s->OC; o++)
-          {
-            float t = 0;
-            for (int i = 0; i < OHW; i++)
-              t += dyb[(gsize) o * OHW + i];
-            pdb[o] += t;
-          }
       if (a->dx)
         {
           float *dxb = a->dx + b * in_sz;
@@ -194,52 +225,51 @@ conv_backward_worker (void *ctx, int tid, int nt)
 }
 
 typedef struct {
-  LamCpu *cpu; float *dw, *db; gsize wn; int OC; int nt; gsize off_w, off_b;
+  const float *partials; float *dw, *db; gsize wn; int OC; int n_partials;
 } ReduceArgs;
 
+/* dw += the partials of chunks 1.., always in chunk order */
 static void
-reduce_worker (void *ctx, int tid, int nt)
+reduce_worker (void *ctx, int c, int nc, int thread)
 {
   ReduceArgs *r = ctx;
   gsize lo, hi;
-  lam_split (r->wn, tid, nt, &lo, &hi);
-  for (int t = 1; t < r->nt; t++)
+  lam_split (r->wn, c, nc, &lo, &hi);
+  for (int t = 0; t < r->n_partials; t++)
     {
-      const float *p = r->cpu->scratch[t] + r->off_w;
+      const float *p = r->partials + (gsize) t * (r->wn + r->OC);
       for (gsize i = lo; i < hi; i++)
         r->dw[i] += p[i];
-    }
-  if (r->db && tid == 0)
-    for (int t = 1; t < r->nt; t++)
-      {
-        const float *p = r->cpu->scratch[t] + r->off_b;
+      if (r->db && c == 0)
         for (int i = 0; i < r->OC; i++)
-          r->db[i] += p[i];
-      }
+          r->db[i] += p[r->wn + i];
+    }
 }
 
 static void
 cpu_conv2d_backward (LamBackend *be, const LamConvShape *s, float *dx, float *dw, float *db,
-                     const float *dy, const float *x, const float *w)
+                     const float *dy, const float *x, const float *w, const float *relu_y)
 {
   LamCpu *cpu = LAM_CPU (be);
-  ConvArgs a = { .s = s, .cpu = cpu, .dx = dx, .dw = dw, .db = db, .dy = dy, .x = x, .w = w };
+  ConvArgs a = { .s = s, .cpu = cpu, .dx = dx, .dw = dw, .db = db, .dy = dy, .x = x, .w = w,
+                 .relu_y = relu_y };
   gsize work = (gsize) s->B * s->OC * s->OH * s->OW * s->C * s->K * s->K * (dx ? 2 : 1);
-  int nt = (work < 16384 || cpu->n_threads == 1) ? 1 : cpu->n_threads;
+  int nc = _lam_cpu_chunks (work, s->B);
+  gsize wn = (gsize) s->OC * s->C * s->K * s->K;
+  gsize need = (gsize) (nc - 1) * (wn + s->OC);
 
-  if (nt == 1)
+  if (cpu->partials_len < need)
     {
-      conv_backward_worker (&a, 0, 1);
-      return;
+      g_free (cpu->partials);
+      cpu->partials = g_malloc (need * sizeof (float));
+      cpu->partials_len = need;
     }
-  lam_pool_run (cpu->pool, conv_backward_worker, &a);
-
-  int CKK = s->C * s->K * s->K, OHW = s->OH * s->OW;
-  gsize col_n = is_pointwise (s) ? 0 : (gsize) CKK * OHW;
-  gsize dcol_n = dx ? (gsize) CKK * OHW : 0;
-  gsize wn = (gsize) s->OC * CKK;
-  ReduceArgs r = { cpu, dw, db, wn, s->OC, nt, col_n + dcol_n, col_n + dcol_n + wn };
-  _lam_cpu_run (cpu, wn * nt, reduce_worker, &r);
+  lam_pool_run (cpu->pool, nc, conv_backward_worker, &a);
+  if (nc > 1)
+    {
+      ReduceArgs r = { cpu->partials, dw, db, wn, s->OC, nc - 1 };
+      _lam_cpu_run (cpu, wn * nc, wn / 256, reduce_worker, &r);
+    }
 }
 
 /* Pooling: one task per (image, channel) plane. */
@@ -250,7 +280,7 @@ typedef struct {
 } PoolArgs;
 
 static void
-maxpool_forward_worker (void *ctx, int tid, int nt)
+maxpool_forward_worker (void *ctx, int tid, int nt, int thread)
 {
   PoolArgs *a = ctx;
   const LamConvShape *s = a->s;
@@ -261,6 +291,24 @@ maxpool_forward_worker (void *ctx, int tid, int nt)
       const float *x = a->x + pl * s->H * s->W;
       float *y = a->y + pl * s->OH * s->OW;
       gint32 *am = a->argmax + pl * s->OH * s->OW;
+      if (s->K == 2 && s->stride == 2 && s->pad == 0)
+        {
+          /* the common 2×2 window: no bounds to check */
+          for (int oh = 0; oh < s->OH; oh++)
+            {
+              const float *r0 = x + 2 * oh * s->W, *r1 = r0 + s->W;
+              for (int ow = 0; ow < s->OW; ow++)
+                {
+                  int j = 2 * ow, i0 = 2 * oh * s->W + j;
+                  float a0 = r0[j], a1 = r0[j + 1], b0 = r1[j], b1 = r1[j + 1];
+                  float m0 = a1 > a0 ? a1 : a0, m1 = b1 > b0 ? b1 : b0;
+                  int k0 = a1 > a0 ? i0 + 1 : i0, k1 = b1 > b0 ? i0 + s->W + 1 : i0 + s->W;
+                  y[oh * s->OW + ow] = m1 > m0 ? m1 : m0;
+                  am[oh * s->OW + ow] = m1 > m0 ? k1 : k0;
+                }
+            }
+          continue;
+        }
       for (int oh = 0; oh < s->OH; oh++)
         for (int ow = 0; ow < s->OW; ow++)
           {
@@ -284,11 +332,11 @@ static void
 cpu_maxpool_forward (LamBackend *be, const LamConvShape *s, float *y, gint32 *argmax, const float *x)
 {
   PoolArgs a = { .s = s, .y = y, .argmax = argmax, .x = x };
-  _lam_cpu_run (LAM_CPU (be), (gsize) s->B * s->C * s->OH * s->OW * s->K * s->K, maxpool_forward_worker, &a);
+  _lam_cpu_run (LAM_CPU (be), (gsize) s->B * s->C * s->OH * s->OW * s->K * s->K, (gsize) s->B * s->C, maxpool_forward_worker, &a);
 }
 
 static void
-maxpool_backward_worker (void *ctx, int tid, int nt)
+maxpool_backward_worker (void *ctx, int tid, int nt, int thread)
 {
   PoolArgs *a = ctx;
   const LamConvShape *s = a->s;
@@ -310,11 +358,11 @@ cpu_maxpool_backward (LamBackend *be, const LamConvShape *s, float *dx, const fl
                       const gint32 *argmax)
 {
   PoolArgs a = { .s = s, .dx = dx, .dy = dy, .cargmax = argmax };
-  _lam_cpu_run (LAM_CPU (be), (gsize) s->B * s->C * s->H * s->W, maxpool_backward_worker, &a);
+  _lam_cpu_run (LAM_CPU (be), (gsize) s->B * s->C * s->H * s->W, (gsize) s->B * s->C, maxpool_backward_worker, &a);
 }
 
 static void
-avgpool_forward_worker (void *ctx, int tid, int nt)
+avgpool_forward_worker (void *ctx, int tid, int nt, int thread)
 {
   PoolArgs *a = ctx;
   const LamConvShape *s = a->s;
@@ -339,7 +387,7 @@ avgpool_forward_worker (void *ctx, int tid, int nt)
 }
 
 static void
-avgpool_backward_worker (void *ctx, int tid, int nt)
+avgpool_backward_worker (void *ctx, int tid, int nt, int thread)
 {
   PoolArgs *a = ctx;
   const LamConvShape *s = a->s;
@@ -367,14 +415,14 @@ static void
 cpu_avgpool_forward (LamBackend *be, const LamConvShape *s, float *y, const float *x)
 {
   PoolArgs a = { .s = s, .y = y, .x = x };
-  _lam_cpu_run (LAM_CPU (be), (gsize) s->B * s->C * s->OH * s->OW * s->K * s->K, avgpool_forward_worker, &a);
+  _lam_cpu_run (LAM_CPU (be), (gsize) s->B * s->C * s->OH * s->OW * s->K * s->K, (gsize) s->B * s->C, avgpool_forward_worker, &a);
 }
 
 static void
 cpu_avgpool_backward (LamBackend *be, const LamConvShape *s, float *dx, const float *dy)
 {
   PoolArgs a = { .s = s, .dx = dx, .dy = dy };
-  _lam_cpu_run (LAM_CPU (be), (gsize) s->B * s->C * s->OH * s->OW * s->K * s->K, avgpool_backward_worker, &a);
+  _lam_cpu_run (LAM_CPU (be), (gsize) s->B * s->C * s->OH * s->OW * s->K * s->K, (gsize) s->B * s->C, avgpool_backward_worker, &a);
 }
 
 void

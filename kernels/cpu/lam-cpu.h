@@ -15,6 +15,9 @@ typedef struct {
   /* Per-thread scratch for im2col/col2im and partial weight gradients. */
   float  **scratch;
   gsize   *scratch_len;
+  /* Per-chunk partial weight gradients of convolutions. */
+  float   *partials;
+  gsize    partials_len;
 } LamCpu;
 
 #define LAM_CPU(be) ((LamCpu *) (be)->ctx)
@@ -22,9 +25,13 @@ typedef struct {
 /* Thread tid's scratch of at least n floats. */
 float *_lam_cpu_scratch (LamCpu *cpu, int tid, gsize n);
 
-/* Runs fn on the pool, or inline on one thread when work (a rough count
- * of float operations) is too small to be worth waking the workers. */
-void   _lam_cpu_run     (LamCpu *cpu, gsize work, LamPoolFunc fn, void *ctx);
+/* Number of chunks for a job of `work` (a rough count of float
+ * operations) over `items` independent items: 1 when too small to be
+ * worth waking the workers. Depends on the job alone, never on the
+ * thread count, so results do not either. */
+int    _lam_cpu_chunks  (gsize work, gsize items);
+/* Runs fn over _lam_cpu_chunks (work, items) chunks. */
+void   _lam_cpu_run     (LamCpu *cpu, gsize work, gsize items, LamPoolFunc fn, void *ctx);
 
 void   _lam_cpu_conv_init (LamBackendOps *ops);
 

@@ -1,4 +1,8 @@
-/* lam-pool.c: fork-join thread pool (see lam-pool.h).
+/* lam-pool.c: fork-join thread pool with claimed chunks (see lam-pool.h).
+ *
+ * The job's ticket packs (generation << 32 | next chunk) in one atomic,
+ * so a worker that wakes up late can never claim a chunk of a newer job
+ * by mistake: its compare-and-swap fails when the generation moved on.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -7,7 +11,9 @@
 #include "config.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 #define cpu_relax() _mm_pause ()
@@ -17,19 +23,21 @@
 
 #include "lam-pool.h"
 
-#define SPIN_ITERATIONS 200000
+#define SPIN_PAUSES 4000      /* ~ tens of microseconds before yielding */
+#define SPIN_YIELDS 50        /* then yield a few times before sleeping */
 
 struct _LamPool {
-  int              n_threads;
-  pthread_t       *threads;
-  LamPoolFunc      fn;
-  void            *ctx;
-  atomic_uint      generation;   /* bumped for each job */
-  atomic_int       pending;      /* workers still running the job */
-  atomic_int       sleepers;
-  atomic_bool      quit;
-  pthread_mutex_t  lock;
-  pthread_cond_t   wake;
+  int               n_threads;
+  pthread_t        *threads;
+  LamPoolFunc       fn;
+  void             *ctx;
+  int               n_chunks;
+  _Atomic uint64_t  ticket;     /* generation << 32 | next chunk */
+  atomic_int        done;       /* chunks finished in this generation */
+  atomic_int        sleepers;
+  atomic_bool       quit;
+  pthread_mutex_t   lock;
+  pthread_cond_t    wake;
 };
 
 typedef struct {
@@ -37,40 +45,63 @@ typedef struct {
   int      tid;
 } Worker;
 
+/* Claims and runs chunks of generation gen until none are left. */
+static void
+run_chunks (LamPool *pool, uint32_t gen, int tid)
+{
+  for (;;)
+    {
+      uint64_t t = atomic_load_explicit (&pool->ticket, memory_order_acquire);
+      if ((uint32_t) (t >> 32) != gen)
+        return;
+      int n = pool->n_chunks;
+      int c = (int) (t & 0xffffffffu);
+      if (c >= n)
+        return;
+      if (!atomic_compare_exchange_weak_explicit (&pool->ticket, &t, t + 1,
+                                                  memory_order_acq_rel, memory_order_relaxed))
+        continue;
+      pool->fn (pool->ctx, c, n, tid);
+      atomic_fetch_add_explicit (&pool->done, 1, memory_order_release);
+    }
+}
+
 static void *
 worker_main (void *data)
 {
   Worker *w = data;
   LamPool *pool = w->pool;
   int tid = w->tid;
-  unsigned seen = atomic_load (&pool->generation);
+  uint32_t seen = (uint32_t) (atomic_load (&pool->ticket) >> 32);
 
   g_free (w);
   for (;;)
     {
-      unsigned gen;
+      uint32_t gen;
       int spins = 0;
-      while ((gen = atomic_load_explicit (&pool->generation, memory_order_acquire)) == seen &&
-             !atomic_load (&pool->quit))
+      while ((gen = (uint32_t) (atomic_load_explicit (&pool->ticket, memory_order_acquire) >> 32)) == seen &&
+             !atomic_load_explicit (&pool->quit, memory_order_relaxed))
         {
-          if (++spins < SPIN_ITERATIONS)
+          spins++;
+          if (spins < SPIN_PAUSES)
+            cpu_relax ();
+          else if (spins < SPIN_PAUSES + SPIN_YIELDS)
+            sched_yield ();
+          else
             {
-              cpu_relax ();
-              continue;
+              pthread_mutex_lock (&pool->lock);
+              atomic_fetch_add (&pool->sleepers, 1);
+              while ((uint32_t) (atomic_load (&pool->ticket) >> 32) == seen && !atomic_load (&pool->quit))
+                pthread_cond_wait (&pool->wake, &pool->lock);
+              atomic_fetch_sub (&pool->sleepers, 1);
+              pthread_mutex_unlock (&pool->lock);
+              spins = 0;
             }
-          pthread_mutex_lock (&pool->lock);
-          atomic_fetch_add (&pool->sleepers, 1);
-          while (atomic_load (&pool->generation) == seen && !atomic_load (&pool->quit))
-            pthread_cond_wait (&pool->wake, &pool->lock);
-          atomic_fetch_sub (&pool->sleepers, 1);
-          pthread_mutex_unlock (&pool->lock);
-          spins = 0;
         }
       if (atomic_load (&pool->quit))
         return NULL;
       seen = gen;
-      pool->fn (pool->ctx, tid, pool->n_threads);
-      atomic_fetch_sub_explicit (&pool->pending, 1, memory_order_release);
+      run_chunks (pool, gen, tid);
     }
 }
 
@@ -122,24 +153,32 @@ lam_pool_n_threads (LamPool *pool)
 }
 
 void
-lam_pool_run (LamPool *pool, LamPoolFunc fn, void *ctx)
+lam_pool_run (LamPool *pool, int n_chunks, LamPoolFunc fn, void *ctx)
 {
-  if (pool->n_threads == 1)
+  if (pool->n_threads == 1 || n_chunks <= 1)
     {
-      fn (ctx, 0, 1);
+      for (int c = 0; c < n_chunks; c++)
+        fn (ctx, c, n_chunks, 0);
       return;
     }
   pool->fn = fn;
   pool->ctx = ctx;
-  atomic_store (&pool->pending, pool->n_threads - 1);
-  atomic_fetch_add_explicit (&pool->generation, 1, memory_order_release);
+  pool->n_chunks = n_chunks;
+  atomic_store_explicit (&pool->done, 0, memory_order_relaxed);
+  uint32_t gen = (uint32_t) (atomic_load (&pool->ticket) >> 32) + 1;
+  atomic_store_explicit (&pool->ticket, (uint64_t) gen << 32, memory_order_seq_cst);
   if (atomic_load (&pool->sleepers) > 0)
     {
       pthread_mutex_lock (&pool->lock);
       pthread_cond_broadcast (&pool->wake);
       pthread_mutex_unlock (&pool->lock);
     }
-  fn (ctx, 0, pool->n_threads);
-  while (atomic_load_explicit (&pool->pending, memory_order_acquire) > 0)
-    cpu_relax ();
+  run_chunks (pool, gen, 0);
+  for (int spins = 0; atomic_load_explicit (&pool->done, memory_order_acquire) < n_chunks; spins++)
+    {
+      if (spins < SPIN_PAUSES)
+        cpu_relax ();
+      else
+        sched_yield ();
+    }
 }
