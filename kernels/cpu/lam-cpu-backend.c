@@ -211,7 +211,10 @@ cpu_dense_backward (LamBackend *be, float *dx, float *dw, float *db, const float
       /* the fused ReLU's backward: dy masked where its output was 0 */
       float *m = _lam_cpu_scratch (LAM_CPU (be), 0, (gsize) B * out);
       for (gsize i = 0; i < (gsize) B * out; i++)
-        m[i] = relu_y[i] > 0 ? dy[i] : 0;
+        {
+          float d = dy[i];   /* loaded unconditionally, so the loop vectorises */
+          m[i] = relu_y[i] > 0 ? d : 0.0f;
+        }
       dy = m;
     }
   DenseArgs a = { .dx = dx, .dw = dw, .db = db, .dy = dy, .x = x, .w = w, .B = B, .in = in, .out = out };
@@ -230,8 +233,8 @@ act_forward_worker (void *ctx, int tid, int nt, int thread)
   ActArgs *a = ctx;
   gsize lo, hi;
   lam_split (a->n, tid, nt, &lo, &hi);
-  float *y = a->y;
-  const float *x = a->x;
+  float *restrict y = a->y;
+  const float *restrict x = a->x;
   switch (a->kind)
     {
     case LAM_ACT_RELU:
@@ -263,17 +266,23 @@ act_backward_worker (void *ctx, int tid, int nt, int thread)
   ActArgs *a = ctx;
   gsize lo, hi;
   lam_split (a->n, tid, nt, &lo, &hi);
-  float *dx = a->dx;
-  const float *x = a->x, *y = a->yy, *dy = a->dy;
+  float *restrict dx = a->dx;
+  const float *restrict x = a->x, *restrict y = a->yy, *restrict dy = a->dy;
   switch (a->kind)
     {
     case LAM_ACT_RELU:
       for (gsize i = lo; i < hi; i++)
-        dx[i] = x[i] > 0 ? dy[i] : 0;
+        {
+          float d = dy[i];   /* loaded unconditionally, so the loop vectorises */
+          dx[i] = x[i] > 0 ? d : 0.0f;
+        }
       break;
     case LAM_ACT_LEAKYRELU:
       for (gsize i = lo; i < hi; i++)
-        dx[i] = x[i] > 0 ? dy[i] : a->alpha * dy[i];
+        {
+          float d = dy[i];
+          dx[i] = x[i] > 0 ? d : a->alpha * d;
+        }
       break;
     case LAM_ACT_TANH:
       for (gsize i = lo; i < hi; i++)
@@ -378,6 +387,61 @@ typedef struct {
   int B, C, HW; float eps, momentum; gboolean train;
 } BnArgs;
 
+/* Sums in 8 independent float lanes (vectorised, fixed order), combined in double. */
+static double
+lane_sum (const float *restrict x, int n)
+{
+  float acc[8] = { 0 };
+  int i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (int k = 0; k < 8; k++)
+      acc[k] += x[i + k];
+  double t = 0;
+  for (int k = 0; k < 8; k++)
+    t += acc[k];
+  for (; i < n; i++)
+    t += x[i];
+  return t;
+}
+
+/* Σ (x - m)² the same way */
+static double
+lane_sqdev (const float *restrict x, int n, float m)
+{
+  float acc[8] = { 0 };
+  int i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (int k = 0; k < 8; k++)
+      acc[k] += (x[i + k] - m) * (x[i + k] - m);
+  double t = 0;
+  for (int k = 0; k < 8; k++)
+    t += acc[k];
+  for (; i < n; i++)
+    t += (double) (x[i] - m) * (x[i] - m);
+  return t;
+}
+
+/* Σ dy and Σ dy·(x - m) */
+static void
+lane_dot2 (const float *restrict dy, const float *restrict x, int n, float m, double *sdy, double *sdyx)
+{
+  float a[8] = { 0 }, b[8] = { 0 };
+  int i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (int k = 0; k < 8; k++)
+      {
+        a[k] += dy[i + k];
+        b[k] += dy[i + k] * (x[i + k] - m);
+      }
+  double ta = 0, tb = 0;
+  for (int k = 0; k < 8; k++)
+    ta += a[k], tb += b[k];
+  for (; i < n; i++)
+    ta += dy[i], tb += (double) dy[i] * (x[i] - m);
+  *sdy += ta;
+  *sdyx += tb;
+}
+
 static void
 bn_forward_worker (void *ctx, int tid, int nt, int thread)
 {
@@ -392,25 +456,17 @@ bn_forward_worker (void *ctx, int tid, int nt, int thread)
         {
           double s = 0, ss = 0;
           for (int b = 0; b < a->B; b++)
-            {
-              const float *xp = a->x + ((gsize) b * a->C + c) * a->HW;
-              for (int i = 0; i < a->HW; i++)
-                s += xp[i];
-            }
-          double m = s / cnt;
+            s += lane_sum (a->x + ((gsize) b * a->C + c) * a->HW, a->HW);
+          float m = (float) (s / cnt);
           for (int b = 0; b < a->B; b++)
-            {
-              const float *xp = a->x + ((gsize) b * a->C + c) * a->HW;
-              for (int i = 0; i < a->HW; i++)
-                ss += (xp[i] - m) * (xp[i] - m);
-            }
+            ss += lane_sqdev (a->x + ((gsize) b * a->C + c) * a->HW, a->HW, m);
           double var = ss / cnt;
-          mean = (float) m;
+          mean = m;
           invstd = (float) (1.0 / sqrt (var + a->eps));
           a->save_mean[c] = mean;
           a->save_invstd[c] = invstd;
           double unbiased = cnt > 1 ? ss / (cnt - 1) : var;
-          a->run_mean[c] = (1 - a->momentum) * a->run_mean[c] + a->momentum * (float) m;
+          a->run_mean[c] = (1 - a->momentum) * a->run_mean[c] + a->momentum * m;
           a->run_var[c] = (1 - a->momentum) * a->run_var[c] + a->momentum * (float) unbiased;
         }
       else
@@ -421,8 +477,8 @@ bn_forward_worker (void *ctx, int tid, int nt, int thread)
       float g = a->gamma[c] * invstd, sh = a->beta[c] - mean * g;
       for (int b = 0; b < a->B; b++)
         {
-          const float *xp = a->x + ((gsize) b * a->C + c) * a->HW;
-          float *yp = a->y + ((gsize) b * a->C + c) * a->HW;
+          const float *restrict xp = a->x + ((gsize) b * a->C + c) * a->HW;
+          float *restrict yp = a->y + ((gsize) b * a->C + c) * a->HW;
           for (int i = 0; i < a->HW; i++)
             yp[i] = xp[i] * g + sh;
         }
@@ -454,23 +510,19 @@ bn_backward_worker (void *ctx, int tid, int nt, int thread)
       double sdy = 0, sdyx = 0;
       for (int b = 0; b < a->B; b++)
         {
-          const float *xp = a->x + ((gsize) b * a->C + c) * a->HW;
-          const float *dyp = a->dy + ((gsize) b * a->C + c) * a->HW;
-          for (int i = 0; i < a->HW; i++)
-            {
-              sdy += dyp[i];
-              sdyx += dyp[i] * (xp[i] - mean);
-            }
+          gsize off = ((gsize) b * a->C + c) * a->HW;
+          lane_dot2 (a->dy + off, a->x + off, a->HW, mean, &sdy, &sdyx);
         }
       a->dbeta[c] = (float) sdy;
       a->dgamma[c] = (float) (sdyx * invstd);
+      /* dx = γ·invstd/N · (N·dy - Σdy - (x - m)·invstd²·Σdy(x - m)) */
       float k = a->gamma[c] * invstd / cnt;
       float m_dy = (float) sdy, m_dyx = (float) (sdyx * invstd * invstd);
       for (int b = 0; b < a->B; b++)
         {
-          const float *xp = a->x + ((gsize) b * a->C + c) * a->HW;
-          const float *dyp = a->dy + ((gsize) b * a->C + c) * a->HW;
-          float *dxp = a->dx + ((gsize) b * a->C + c) * a->HW;
+          gsize off = ((gsize) b * a->C + c) * a->HW;
+          const float *restrict xp = a->x + off, *restrict dyp = a->dy + off;
+          float *restrict dxp = a->dx + off;
           for (int i = 0; i < a->HW; i++)
             dxp[i] = k * (cnt * dyp[i] - m_dy - (xp[i] - mean) * m_dyx);
         }

@@ -1,5 +1,5 @@
-/* lam-cpu-conv.c: convolution (im2col + sgemm per image, images split
- * across threads) and pooling on the CPU.
+/* lam-cpu-conv.c: convolution (im2col + sgemm over groups of images,
+ * chunks of the batch across threads) and pooling on the CPU.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -13,16 +13,23 @@
 
 #include "lam-cpu.h"
 
+/* Convolution as GEMM over a group of g images at once: im2col writes
+ * image j's patches into columns [j·OHW, (j+1)·OHW) of a [C·K·K, g·OHW]
+ * matrix (row stride ld), so one GEMM covers the group. Groups are sized
+ * to keep the patch matrix in cache. */
+
+#define GROUP_FLOATS (96 * 1024)
+
 /* col[(c*K + ki)*K + kj][oh*OW + ow] = x[c][oh*s - p + ki][ow*s - p + kj] (0 outside) */
 static void
-im2col (const LamConvShape *s, const float *x, float *col)
+im2col (const LamConvShape *s, const float *restrict x, float *restrict col, gsize ld)
 {
-  int K = s->K, st = s->stride, p = s->pad, OHW = s->OH * s->OW;
+  int K = s->K, st = s->stride, p = s->pad;
   for (int c = 0; c < s->C; c++)
     for (int ki = 0; ki < K; ki++)
       for (int kj = 0; kj < K; kj++)
         {
-          float *row = col + (gsize) ((c * K + ki) * K + kj) * OHW;
+          float *row = col + (gsize) ((c * K + ki) * K + kj) * ld;
           /* ow range whose iw = ow*st - p + kj lies in [0, W) */
           int ow_lo = 0, ow_hi = s->OW;
           while (ow_lo < s->OW && ow_lo * st - p + kj < 0)
@@ -54,14 +61,14 @@ im2col (const LamConvShape *s, const float *x, float *col)
 
 /* dx[c][ih][iw] += col[...] (the transpose of im2col); dx zeroed by the caller */
 static void
-col2im (const LamConvShape *s, const float *col, float *dx)
+col2im (const LamConvShape *s, const float *restrict col, gsize ld, float *restrict dx)
 {
-  int K = s->K, st = s->stride, p = s->pad, OHW = s->OH * s->OW;
+  int K = s->K, st = s->stride, p = s->pad;
   for (int c = 0; c < s->C; c++)
     for (int ki = 0; ki < K; ki++)
       for (int kj = 0; kj < K; kj++)
         {
-          const float *row = col + (gsize) ((c * K + ki) * K + kj) * OHW;
+          const float *row = col + (gsize) ((c * K + ki) * K + kj) * ld;
           int ow_lo = 0, ow_hi = s->OW;
           while (ow_lo < s->OW && ow_lo * st - p + kj < 0)
             ow_lo++;
@@ -84,10 +91,11 @@ col2im (const LamConvShape *s, const float *col, float *dx)
         }
 }
 
-static gboolean
-is_pointwise (const LamConvShape *s)
+static int
+group_size (const LamConvShape *s)
 {
-  return s->K == 1 && s->stride == 1 && s->pad == 0;
+  gsize per = (gsize) MAX (s->C * s->K * s->K, s->OC) * s->OH * s->OW;
+  return (int) CLAMP (GROUP_FLOATS / MAX (per, 1), 1, 16);
 }
 
 typedef struct {
@@ -99,38 +107,42 @@ typedef struct {
 } ConvArgs;
 
 static void
-conv_forward_worker (void *ctx, int tid, int nt, int thread)
+conv_forward_worker (void *ctx, int c, int nc, int thread)
 {
   ConvArgs *a = ctx;
   const LamConvShape *s = a->s;
-  int CKK = s->C * s->K * s->K, OHW = s->OH * s->OW;
+  int CKK = s->C * s->K * s->K, OHW = s->OH * s->OW, G = group_size (s);
   gsize in_sz = (gsize) s->C * s->H * s->W, out_sz = (gsize) s->OC * OHW;
-  float *col = is_pointwise (s) ? NULL : _lam_cpu_scratch (a->cpu, thread, (gsize) CKK * OHW);
+  float *col = _lam_cpu_scratch (a->cpu, thread, (gsize) (CKK + s->OC) * G * OHW);
+  float *ybuf = col + (gsize) CKK * G * OHW;
   gsize lo, hi;
 
-  lam_split (s->B, tid, nt, &lo, &hi);
-  for (gsize b = lo; b < hi; b++)
+  lam_split (s->B, c, nc, &lo, &hi);
+  for (gsize b0 = lo; b0 < hi; b0 += G)
     {
-      const float *xb = a->x + b * in_sz;
-      float *yb = a->y + b * out_sz;
-      if (col)
-        im2col (s, xb, col);
-      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, s->OC, OHW, CKK, 1.0f,
-                   a->w, CKK, col ? col : xb, OHW, 0.0f, yb, OHW);
-      /* bias and the fused ReLU in one pass while the output is in cache */
-      for (int o = 0; o < s->OC && (a->b || a->relu); o++)
-        {
-          float *yo = yb + (gsize) o * OHW, bo = a->b ? a->b[o] : 0.0f;
-          if (a->relu)
-            for (int i = 0; i < OHW; i++)
-              {
-                float v = yo[i] + bo;
-                yo[i] = v > 0 ? v : 0;
-              }
-          else
-            for (int i = 0; i < OHW; i++)
-              yo[i] += bo;
-        }
+      int g = (int) MIN ((gsize) G, hi - b0);
+      gsize ld = (gsize) g * OHW;
+      for (int j = 0; j < g; j++)
+        im2col (s, a->x + (b0 + j) * in_sz, col + (gsize) j * OHW, ld);
+      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, s->OC, (int) ld, CKK, 1.0f,
+                   a->w, CKK, col, (int) ld, 0.0f, ybuf, (int) ld);
+      /* scatter to NCHW with the bias and the fused ReLU, while in cache */
+      for (int j = 0; j < g; j++)
+        for (int o = 0; o < s->OC; o++)
+          {
+            const float *restrict src = ybuf + (gsize) o * ld + (gsize) j * OHW;
+            float *restrict yo = a->y + (b0 + j) * out_sz + (gsize) o * OHW;
+            float bo = a->b ? a->b[o] : 0.0f;
+            if (a->relu)
+              for (int i = 0; i < OHW; i++)
+                {
+                  float v = src[i] + bo;
+                  yo[i] = v > 0 ? v : 0;
+                }
+            else
+              for (int i = 0; i < OHW; i++)
+                yo[i] = src[i] + bo;
+          }
     }
 }
 
@@ -148,17 +160,16 @@ conv_backward_worker (void *ctx, int c, int nc, int thread)
 {
   ConvArgs *a = ctx;
   const LamConvShape *s = a->s;
-  int CKK = s->C * s->K * s->K, OHW = s->OH * s->OW;
+  int CKK = s->C * s->K * s->K, OHW = s->OH * s->OW, G = group_size (s);
   gsize in_sz = (gsize) s->C * s->H * s->W, out_sz = (gsize) s->OC * OHW;
-  gsize col_n = is_pointwise (s) ? 0 : (gsize) CKK * OHW;
   gsize wn = (gsize) s->OC * CKK;
-  /* per-thread scratch: [col][dcol]; per-chunk partial gradients:
-   * chunk 0 writes dw and db, chunk c > 0 its slot in cpu->partials */
-  gsize dcol_n = a->dx ? (gsize) CKK * OHW : 0;
-  float *buf = _lam_cpu_scratch (a->cpu, thread, col_n + dcol_n + (a->relu_y ? out_sz : 0) + 1);
-  float *col = col_n ? buf : NULL;
-  float *dcol = buf + col_n;
-  float *mdy = buf + col_n + dcol_n;
+  gsize col_n = (gsize) CKK * G * OHW;
+  /* per-thread scratch: [col][dy of the group][dcol] */
+  float *col = _lam_cpu_scratch (a->cpu, thread, col_n + (gsize) s->OC * G * OHW + (a->dx ? col_n : 0));
+  float *dyn = col + col_n;
+  float *dcol = dyn + (gsize) s->OC * G * OHW;
+  /* per-chunk partial gradients: chunk 0 writes dw and db, chunk c > 0 its
+   * slot in cpu->partials; summed in chunk order afterwards */
   float *pdw = c == 0 ? a->dw : a->cpu->partials + (gsize) (c - 1) * (wn + s->OC);
   float *pdb = a->db == NULL ? NULL : c == 0 ? a->db : pdw + wn;
   gsize lo, hi;
@@ -167,59 +178,56 @@ conv_backward_worker (void *ctx, int c, int nc, int thread)
   if (pdb)
     memset (pdb, 0, s->OC * sizeof (float));
   lam_split (s->B, c, nc, &lo, &hi);
-  for (gsize b = lo; b < hi; b++)
+  for (gsize b0 = lo; b0 < hi; b0 += G)
     {
-      const float *xb = a->x + b * in_sz;
-      const float *dyb = a->dy + b * out_sz;
-      const float *cb = xb;
-      if (a->relu_y)
+      int g = (int) MIN ((gsize) G, hi - b0);
+      gsize ld = (gsize) g * OHW;
+      /* gather the group's dy (masked by the fused ReLU) as [OC, g·OHW],
+       * summing the bias gradient on the way */
+      for (int j = 0; j < g; j++)
         {
-          /* the fused ReLU's backward, and the bias gradient in the same pass */
-          const float *yb = a->relu_y + b * out_sz;
+          const float *dyb = a->dy + (b0 + j) * out_sz;
+          const float *yb = a->relu_y ? a->relu_y + (b0 + j) * out_sz : NULL;
           for (int o = 0; o < s->OC; o++)
             {
-              const float *yo = yb + (gsize) o * OHW, *dyo = dyb + (gsize) o * OHW;
-              float *m = mdy + (gsize) o * OHW, t = 0;
-              for (int i = 0; i < OHW; i++)
+              const float *restrict src = dyb + (gsize) o * OHW;
+              float *restrict dst = dyn + (gsize) o * ld + (gsize) j * OHW;
+              float t = 0;
+              if (yb)
                 {
-                  m[i] = yo[i] > 0 ? dyo[i] : 0;
-                  t += m[i];
+                  const float *restrict yo = yb + (gsize) o * OHW;
+                  for (int i = 0; i < OHW; i++)
+                    {
+                      float d = src[i];   /* unconditional load: vectorises */
+                      dst[i] = yo[i] > 0 ? d : 0.0f;
+                      t += dst[i];
+                    }
                 }
+              else
+                for (int i = 0; i < OHW; i++)
+                  {
+                    dst[i] = src[i];
+                    t += src[i];
+                  }
               if (pdb)
                 pdb[o] += t;
             }
-          dyb = mdy;
+          im2col (s, a->x + (b0 + j) * in_sz, col + (gsize) j * OHW, ld);
         }
-      else if (pdb)
-        for (int o = 0; o < s->OC; o++)
-          {
-            float t = 0;
-            for (int i = 0; i < OHW; i++)
-              t += dyb[(gsize) o * OHW + i];
-            pdb[o] += t;
-          }
-      if (col)
-        {
-          im2col (s, xb, col);
-          cb = col;
-        }
-      /* dw[OC, CKK] += dy[OC, OHW] · colᵀ[OHW, CKK] */
-      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, s->OC, CKK, OHW, 1.0f,
-                   dyb, OHW, cb, OHW, 1.0f, pdw, CKK);
+      /* dw[OC, CKK] += dy[OC, g·OHW] · colᵀ[g·OHW, CKK] */
+      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, s->OC, CKK, (int) ld, 1.0f,
+                   dyn, (int) ld, col, (int) ld, 1.0f, pdw, CKK);
       if (a->dx)
         {
-          float *dxb = a->dx + b * in_sz;
-          /* dcol[CKK, OHW] = wᵀ[CKK, OC] · dy[OC, OHW] */
-          if (col)
+          /* dcol[CKK, g·OHW] = wᵀ[CKK, OC] · dy[OC, g·OHW], then back to images */
+          cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, CKK, (int) ld, s->OC, 1.0f,
+                       a->w, CKK, dyn, (int) ld, 0.0f, dcol, (int) ld);
+          for (int j = 0; j < g; j++)
             {
-              cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, CKK, OHW, s->OC, 1.0f,
-                           a->w, CKK, dyb, OHW, 0.0f, dcol, OHW);
+              float *dxb = a->dx + (b0 + j) * in_sz;
               memset (dxb, 0, in_sz * sizeof (float));
-              col2im (s, dcol, dxb);
+              col2im (s, dcol + (gsize) j * OHW, ld, dxb);
             }
-          else
-            cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, CKK, OHW, s->OC, 1.0f,
-                         a->w, CKK, dyb, OHW, 0.0f, dxb, OHW);
         }
     }
 }
