@@ -24,9 +24,33 @@
 
 static char *opt_preset, *opt_dataset, *opt_labels, *opt_test_images, *opt_test_labels;
 static char *opt_optimizer, *opt_schedule, *opt_backend, *opt_load, *opt_save, *opt_log;
-static int opt_epochs = -1, opt_batch = -1, opt_threads = -1, opt_limit = -1;
-static double opt_lr = -1, opt_momentum = -1, opt_wd = -1, opt_val = -1;
-static gint64 opt_seed = -1;
+/* Options not given keep these "unset" values, which no user can type. */
+#define UNSET_INT G_MININT
+#define UNSET_SEED G_MININT64
+static int opt_epochs = UNSET_INT, opt_batch = UNSET_INT, opt_threads = UNSET_INT, opt_limit = UNSET_INT;
+static double opt_lr = NAN, opt_momentum = NAN, opt_wd = NAN, opt_val = NAN;
+
+/* Numbers must be finite: "nan" or "inf" would otherwise read as unset. */
+static gboolean
+parse_number (const char *name, const char *value, gpointer data, GError **error)
+{
+  static const struct { const char *name; double *var; } vars[] = {
+    { "--lr", &opt_lr }, { "--momentum", &opt_momentum },
+    { "--weight-decay", &opt_wd }, { "--val-fraction", &opt_val },
+  };
+  char *end = NULL;
+  double v = g_ascii_strtod (value, &end);
+  if (end == value || *end != '\0' || !isfinite (v))
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "%s %s: not a number", name, value);
+      return FALSE;
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (vars); i++)
+    if (strcmp (vars[i].name, name) == 0)
+      *vars[i].var = v;
+  return TRUE;
+}
+static gint64 opt_seed = UNSET_SEED;
 static gboolean opt_quiet, opt_progress, opt_no_progress, opt_list, opt_version;
 static volatile gsize interrupted;
 
@@ -38,16 +62,16 @@ static GOptionEntry entries[] = {
   { "test-labels", 0, 0, G_OPTION_ARG_FILENAME, &opt_test_labels, "IDX test labels", "PATH" },
   { "epochs", 'e', 0, G_OPTION_ARG_INT, &opt_epochs, "Epochs to train", "N" },
   { "batch", 'b', 0, G_OPTION_ARG_INT, &opt_batch, "Batch size", "N" },
-  { "lr", 0, 0, G_OPTION_ARG_DOUBLE, &opt_lr, "Learning rate", "RATE" },
+  { "lr", 0, 0, G_OPTION_ARG_CALLBACK, parse_number, "Learning rate", "RATE" },
   { "optimizer", 'o', 0, G_OPTION_ARG_STRING, &opt_optimizer, "sgd, adam or adamw", "NAME" },
-  { "momentum", 0, 0, G_OPTION_ARG_DOUBLE, &opt_momentum, "SGD momentum", "M" },
-  { "weight-decay", 0, 0, G_OPTION_ARG_DOUBLE, &opt_wd, "Weight decay", "WD" },
+  { "momentum", 0, 0, G_OPTION_ARG_CALLBACK, parse_number, "SGD momentum", "M" },
+  { "weight-decay", 0, 0, G_OPTION_ARG_CALLBACK, parse_number, "Weight decay", "WD" },
   { "schedule", 0, 0, G_OPTION_ARG_STRING, &opt_schedule, "Learning-rate schedule: constant, step or cosine", "NAME" },
   { "seed", 's', 0, G_OPTION_ARG_INT64, &opt_seed, "Random seed (same seed, same run)", "N" },
   { "backend", 0, 0, G_OPTION_ARG_STRING, &opt_backend, "cpu, cuda or auto", "NAME" },
   { "threads", 't', 0, G_OPTION_ARG_INT, &opt_threads, "CPU threads (0: all cores)", "N" },
   { "limit", 'l', 0, G_OPTION_ARG_INT, &opt_limit, "Use at most N training images (0: all)", "N" },
-  { "val-fraction", 0, 0, G_OPTION_ARG_DOUBLE, &opt_val, "Share of the training set held out for validation", "F" },
+  { "val-fraction", 0, 0, G_OPTION_ARG_CALLBACK, parse_number, "Share of the training set held out for validation", "F" },
   { "load", 0, 0, G_OPTION_ARG_FILENAME, &opt_load, "Load weights (and continue the run) from a checkpoint", "FILE" },
   { "save", 0, 0, G_OPTION_ARG_FILENAME, &opt_save, "Save weights and optimizer state at the end (safetensors)", "FILE" },
   { "log", 0, 0, G_OPTION_ARG_FILENAME, &opt_log, "Write a JSON line per step and per epoch", "FILE" },
@@ -186,29 +210,43 @@ apply_options (LamTrainConfig *c, GError **error)
                    "--schedule %s: unknown (constant, step or cosine)", opt_schedule);
       return FALSE;
     }
-  if (opt_epochs != -1) c->epochs = opt_epochs;
-  if (opt_batch != -1) c->batch = opt_batch;
-  if (opt_threads != -1) c->threads = opt_threads;
-  if (opt_limit != -1) c->data.limit = opt_limit;
-  if (opt_lr != -1) c->opt.lr = (float) opt_lr;
-  if (opt_momentum != -1) c->opt.momentum = (float) opt_momentum;
-  if (opt_wd != -1) c->opt.weight_decay = (float) opt_wd;
-  if (opt_val != -1) c->data.val_fraction = (float) opt_val;
-  if (opt_seed != -1) c->seed = (guint64) opt_seed;
+  if (opt_epochs != UNSET_INT) c->epochs = opt_epochs;
+  if (opt_batch != UNSET_INT) c->batch = opt_batch;
+  if (opt_threads != UNSET_INT) c->threads = opt_threads;
+  if (!isnan (opt_lr)) c->opt.lr = (float) opt_lr;
+  if (!isnan (opt_momentum)) c->opt.momentum = (float) opt_momentum;
+  if (!isnan (opt_wd)) c->opt.weight_decay = (float) opt_wd;
   if (opt_backend)
     {
       g_free (c->backend);
       c->backend = g_strdup (opt_backend);
     }
-  if (opt_limit < -1)
+  if (opt_limit != UNSET_INT)
     {
-      g_set_error (error, LAM_ERROR, LAM_ERROR_INVALID_ARGUMENT, "--limit %d: must be 0 or more", opt_limit);
-      return FALSE;
+      if (opt_limit < 0)
+        {
+          g_set_error (error, LAM_ERROR, LAM_ERROR_INVALID_ARGUMENT, "--limit %d: must be 0 (all) or more", opt_limit);
+          return FALSE;
+        }
+      c->data.limit = opt_limit;
     }
-  if (opt_seed < -1)
+  if (!isnan (opt_val))
     {
-      g_set_error (error, LAM_ERROR, LAM_ERROR_INVALID_ARGUMENT, "--seed: must be 0 or more");
-      return FALSE;
+      if (!(opt_val >= 0 && opt_val <= 0.5))
+        {
+          g_set_error (error, LAM_ERROR, LAM_ERROR_INVALID_ARGUMENT, "--val-fraction %g: must be between 0 and 0.5", opt_val);
+          return FALSE;
+        }
+      c->data.val_fraction = (float) opt_val;
+    }
+  if (opt_seed != UNSET_SEED)
+    {
+      if (opt_seed < 0)
+        {
+          g_set_error (error, LAM_ERROR, LAM_ERROR_INVALID_ARGUMENT, "--seed %" G_GINT64_FORMAT ": must be 0 or more", opt_seed);
+          return FALSE;
+        }
+      c->seed = (guint64) opt_seed;
     }
   return lam_train_config_check (c, error);
 }
@@ -241,6 +279,11 @@ main (int argc, char **argv)
     return fail ("give one model file or --preset NAME (see --help)");
 
   g_autoptr(LamModelFile) model = NULL;
+  if (opt_preset && lam_preset_path (opt_preset) == NULL)
+    {
+      g_autofree char *names = g_strjoinv (", ", (char **) lam_preset_names ());
+      return fail ("--preset %s: no such preset (%s)", opt_preset, names);
+    }
   if (opt_preset)
     model = lam_model_file_load_preset (opt_preset, &error);
   else
@@ -263,6 +306,15 @@ main (int argc, char **argv)
     return fail ("%s", error->message);
   if (opt_load && !lam_trainer_load (trainer, opt_load, &error))
     return fail ("%s", error->message);
+
+  if (opt_save)
+    {
+      g_autofree char *dir = g_path_get_dirname (opt_save);
+      if (!g_file_test (dir, G_FILE_TEST_IS_DIR))
+        return fail ("--save %s: the folder %s does not exist", opt_save, dir);
+      if (g_file_test (opt_save, G_FILE_TEST_IS_DIR))
+        return fail ("--save %s: is a folder", opt_save);
+    }
 
   FILE *log = NULL;
   if (opt_log && !(log = fopen (opt_log, "w")))

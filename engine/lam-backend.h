@@ -57,6 +57,9 @@ struct _LamBackendOps {
   void  (*copy)        (LamBackend *be, void *dst, const void *src, gsize bytes);
   void  (*zero)        (LamBackend *be, void *dst, gsize bytes);
   void  (*synchronize) (LamBackend *be);
+  /* Optional: FALSE with an error when an earlier op failed on the device
+   * (ops return nothing, so a device backend keeps the first error). */
+  gboolean (*status)   (LamBackend *be, GError **error);
 
   /* Batch assembly from a byte dataset living in backend memory:
    * x[b, i] = (images[idx[b] * n + i] / 255 - mean) / std,
@@ -154,6 +157,107 @@ struct _LamBackendOps {
   void (*adam_step)       (LamBackend *be, float *w, const float *g, float *m, float *v,
                            gsize n, float lr, float beta1, float beta2, float eps,
                            float wd, gboolean decoupled, int t);
+
+  /* ── Sequences, attention and unshared convolution (engine/lam-seq*.c;
+   * CPU: kernels/cpu/lam-cpu-seq.c). Sequences are [B, T, F] row-major;
+   * the recurrent layers work time-major inside ([T, B, ·]). ─────────── */
+
+  /* C[M,N] = alpha · op(A) · op(B) + beta · C, row-major like cblas_sgemm
+   * with CblasRowMajor; op(A) is M×K, op(B) is K×N; leading dimensions in
+   * floats. beta == 0 ignores C's old contents (NaN included). */
+  void (*gemm)            (LamBackend *be, gboolean trans_a, gboolean trans_b, int M, int N, int K,
+                           float alpha, const float *A, int lda, const float *B, int ldb,
+                           float beta, float *C, int ldc);
+  /* dst[i0·ds[0] + i1·ds[1] + i2·ds[2] + i3] = src[i0·ss[0] + i1·ss[1] + i2·ss[2] + i3]
+   * for i < n (in floats; strides may be negative: the pointers then point
+   * at the element i = 0, not at the lowest address). Transposes and
+   * reverses sequences, scatters the directions of a bidirectional layer. */
+  void (*copy_strided)    (LamBackend *be, float *dst, const float *src, const int n[4],
+                           const gssize ds[3], const gssize ss[3]);
+  /* y[r, j] = x[r, j] + v[j] (broadcast over rows); y may be x. */
+  void (*add_rows)        (LamBackend *be, float *y, const float *x, const float *v, int rows, int n);
+  /* y[j] = sum over r of x[r, j] */
+  void (*sum_rows)        (LamBackend *be, float *y, const float *x, int rows, int n);
+  /* GlobalAvgPool of a sequence: y[b, f] = mean over t of x[b, t, f] */
+  void (*time_mean_forward)  (LamBackend *be, float *y, const float *x, int B, int T, int F);
+  void (*time_mean_backward) (LamBackend *be, float *dx, const float *dy, int B, int T, int F);
+  /* dst[b, :] = src[idx[b], :] for n floats per row; idx is a host array
+   * of B indices (numeric targets of a regression dataset). */
+  void (*gather_rows)     (LamBackend *be, float *dst, const float *src, const gint32 *idx, int B, int n);
+  /* MSE against numeric targets [B, n]: loss per sample = mean_j (p_j - t_j)²;
+   * a sample counts as correct when every |p_j - t_j| < tol. stats and
+   * dpred as for mse_loss. */
+  void (*mse_loss_targets)(LamBackend *be, float *dpred, float *stats, const float *pred,
+                           const float *targets, int B, int n, float scale, float tol);
+
+  /* Recurrent cells, one time step over B rows of H units. xp holds the
+   * input projection (W_ih x + b_ih) of the step, hh the recurrent one
+   * (W_hh h + b_hh), both [B, G·H] in PyTorch's gate order. Backward:
+   * dh is the gradient from the layer's output at this step and dh_rec
+   * the one from the next step (either may be NULL for zero); the
+   * pre-activation gradients (dpre, dxp, dhh) and the direct gradients
+   * to the previous state (dc_prev, dh_prev) are overwritten. */
+  /* LSTM, gates i, f, g, o: c = f·c_prev + i·g, h = o·tanh(c); gates [B, 4H]
+   * keeps the activated gates for backward. */
+  void (*lstm_cell_forward)  (LamBackend *be, float *h, float *c, float *gates, const float *xp,
+                              const float *hh, const float *c_prev, int B, int H);
+  void (*lstm_cell_backward) (LamBackend *be, float *dpre, float *dc_prev, const float *dh,
+                              const float *dh_rec, const float *dc_next, const float *gates,
+                              const float *c, const float *c_prev, int B, int H);
+  /* GRU, gates r, z, n (PyTorch): n = tanh(xn + r·hn), h = (1 - z)·n + z·h_prev;
+   * gates [B, 4H] keeps r, z, n and hn. dxp gets the input-side gradient,
+   * dhh the recurrent side (they differ in the n gate: dhh_n = dxp_n · r),
+   * dh_prev the part through z. */
+  void (*gru_cell_forward)   (LamBackend *be, float *h, float *gates, const float *xp,
+                              const float *hh, const float *h_prev, int B, int H);
+  void (*gru_cell_backward)  (LamBackend *be, float *dxp, float *dhh, float *dh_prev,
+                              const float *dh, const float *dh_rec, const float *gates,
+                              const float *h_prev, int B, int H);
+  /* Elman: h = tanh(xp + hh) */
+  void (*rnn_cell_forward)   (LamBackend *be, float *h, const float *xp, const float *hh, int B, int H);
+  void (*rnn_cell_backward)  (LamBackend *be, float *dpre, const float *dh, const float *dh_rec,
+                              const float *h, int B, int H);
+  /* LTC, one unfold of the fused solver (Hasani et al. 2021, eq. 3):
+   * f = σ(xp + hh), x' = (x + dt·f·A) / (1 + dt·(1/τ + f)), τ = exp(log_tau).
+   * f [B, H] is kept for backward. Backward: dx gets the direct gradient
+   * to x, dpre the gradient of xp + hh (both overwritten); dA and dlog_tau
+   * ACCUMULATE (+=) over calls, summed over the batch. */
+  void (*ltc_cell_forward)   (LamBackend *be, float *x_next, float *f, const float *x, const float *xp,
+                              const float *hh, const float *A, const float *log_tau, float dt,
+                              int B, int H);
+  void (*ltc_cell_backward)  (LamBackend *be, float *dx, float *dpre, float *dA, float *dlog_tau,
+                              const float *dh, const float *dh_rec, const float *x_next,
+                              const float *x, const float *f, const float *A, const float *log_tau,
+                              float dt, int B, int H);
+
+  /* Scaled dot-product attention of qkv [B, T, 3D] (Q, K, V side by side,
+   * D = heads·dh, head h at columns h·dh): probs [B, heads, T, T] =
+   * softmax(Q Kᵀ / √dh) (causal: masked above the diagonal), ctx [B, T, D]
+   * = probs · V. Backward overwrites all of dqkv. */
+  void (*attention_forward)  (LamBackend *be, float *ctx, float *probs, const float *qkv,
+                              int B, int T, int heads, int dh, gboolean causal);
+  void (*attention_backward) (LamBackend *be, float *dqkv, const float *dctx, const float *qkv,
+                              const float *probs, int B, int T, int heads, int dh);
+  /* LayerNorm over the last axis of [rows, n] (biased variance, as PyTorch);
+   * mean and rstd [rows] are kept for backward. */
+  void (*layernorm_forward)  (LamBackend *be, float *y, float *mean, float *rstd, const float *x,
+                              const float *w, const float *b, int rows, int n, float eps);
+  void (*layernorm_backward) (LamBackend *be, float *dx, float *dw, float *db, const float *dy,
+                              const float *x, const float *mean, const float *rstd,
+                              const float *w, int rows, int n);
+  /* Embedding: y[i, :] = w[id_i, :] for N ids stored as floats, rounded
+   * and clamped to [0, vocab). Backward overwrites all of dw [vocab, dim]. */
+  void (*embedding_forward)  (LamBackend *be, float *y, const float *ids, const float *w,
+                              int N, int vocab, int dim);
+  void (*embedding_backward) (LamBackend *be, float *dw, const float *dy, const float *ids,
+                              int N, int vocab, int dim);
+  /* LocallyConnected2D: a convolution whose filters differ per output
+   * position p = oh·OW + ow: w [OH·OW, OC, C·K·K] (the patch in im2col
+   * order c, ki, kj), b [OC, OH, OW] (may be NULL). */
+  void (*lc2d_forward)    (LamBackend *be, const LamConvShape *s, float *y, const float *x,
+                           const float *w, const float *b);
+  void (*lc2d_backward)   (LamBackend *be, const LamConvShape *s, float *dx, float *dw, float *db,
+                           const float *dy, const float *x, const float *w);
 };
 
 /* Creates a backend by name: "cpu", "cuda" or "auto". n_threads 0 means

@@ -52,6 +52,31 @@ static const LamParamSpec bn_params[] = {
   P_FLOAT (eps, "Epsilon", 1e-8, 0.1, 1e-5, "Added to the variance for stability"),
   P_FLOAT (momentum, "Momentum", 0.0, 1.0, 0.1, "Weight of each batch in the running statistics"),
 };
+static const LamParamSpec recurrent_params[] = {
+  P_INT (units, "Units", 1, 4096, 64, "Size of the hidden state (per direction)"),
+  P_BOOL (return_sequences, "Return sequences", 0, "Output the state at every step (steps×units) instead of only the last one"),
+  P_BOOL (bidirectional, "Bidirectional", 0, "Also read the sequence backwards; the two states are concatenated"),
+};
+static const LamParamSpec ltc_params[] = {
+  P_INT (units, "Units", 1, 4096, 64, "Number of neurons (per direction)"),
+  P_INT (ode_steps, "ODE steps", 1, 16, 6, "Unfolds of the fused ODE solver per time step (dt = 1/steps)"),
+  P_BOOL (return_sequences, "Return sequences", 0, "Output the state at every step (steps×units) instead of only the last one"),
+  P_BOOL (bidirectional, "Bidirectional", 0, "Also read the sequence backwards; the two states are concatenated"),
+};
+static const LamParamSpec mha_params[] = {
+  P_INT (heads, "Heads", 1, 64, 4, "Attention heads; each looks at width/heads of the features"),
+  P_BOOL (causal, "Causal", 0, "A step attends only to itself and earlier steps"),
+};
+static const LamParamSpec posenc_params[] = {
+  P_BOOL (learned, "Learned", 0, "Learn a table of positions instead of the fixed sine and cosine waves"),
+};
+static const LamParamSpec ln_params[] = {
+  P_FLOAT (eps, "Epsilon", 1e-8, 0.1, 1e-5, "Added to the variance for stability"),
+};
+static const LamParamSpec embedding_params[] = {
+  P_INT (vocab, "Vocabulary", 2, 65536, 128, "Number of different token ids (ids outside 0..vocabulary-1 are clamped)"),
+  P_INT (dim, "Dimension", 1, 4096, 32, "Learned values per token"),
+};
 
 
 static const LamLayerInfo layer_infos[LAM_N_LAYER_KINDS] = {
@@ -73,7 +98,17 @@ static const LamLayerInfo layer_infos[LAM_N_LAYER_KINDS] = {
   [LAM_LAYER_ADD] = { LAM_LAYER_ADD, "Add", "Merge", "Sums its inputs: a skip connection", 2, -1, NULL, 0, FALSE },
   [LAM_LAYER_CONCAT] = { LAM_LAYER_CONCAT, "Concat", "Merge", "Stacks its inputs along the channels", 2, -1, NULL, 0, FALSE },
   [LAM_LAYER_SOFTMAX_XENT] = { LAM_LAYER_SOFTMAX_XENT, "SoftmaxCrossEntropy", "Outputs and Losses", "Classification loss on the scores (logits)", 1, 1, NULL, 0, TRUE },
-  [LAM_LAYER_MSE] = { LAM_LAYER_MSE, "MSE", "Outputs and Losses", "Mean squared error against the one-hot target", 1, 1, NULL, 0, TRUE },
+  [LAM_LAYER_MSE] = { LAM_LAYER_MSE, "MSE", "Outputs and Losses", "Mean squared error against the one-hot target, or the dataset's numeric targets", 1, 1, NULL, 0, TRUE },
+  [LAM_LAYER_LOCALLY_CONNECTED2D] = { LAM_LAYER_LOCALLY_CONNECTED2D, "LocallyConnected2D", "Dense and Convolution", "Like Conv2D, but every position has its own filters: as many weights as a Conv2D times the output positions", 1, 1, conv_params, G_N_ELEMENTS (conv_params), FALSE },
+  [LAM_LAYER_IMAGE_TO_SEQUENCE] = { LAM_LAYER_IMAGE_TO_SEQUENCE, "ImageToSequence", "Sequences", "Reads an image row by row: height steps of channels×width values", 1, 1, NULL, 0, FALSE },
+  [LAM_LAYER_EMBEDDING] = { LAM_LAYER_EMBEDDING, "Embedding", "Sequences", "Turns token ids (characters, words) into learned vectors", 1, 1, embedding_params, G_N_ELEMENTS (embedding_params), FALSE },
+  [LAM_LAYER_SIMPLE_RNN] = { LAM_LAYER_SIMPLE_RNN, "SimpleRNN", "Recurrent", "Elman network: the state is fed back at every step", 1, 1, recurrent_params, G_N_ELEMENTS (recurrent_params), FALSE },
+  [LAM_LAYER_LSTM] = { LAM_LAYER_LSTM, "LSTM", "Recurrent", "Long short-term memory: gates decide what the cell keeps, forgets and shows", 1, 1, recurrent_params, G_N_ELEMENTS (recurrent_params), FALSE },
+  [LAM_LAYER_GRU] = { LAM_LAYER_GRU, "GRU", "Recurrent", "Gated recurrent unit: an LSTM with two gates and no separate cell", 1, 1, recurrent_params, G_N_ELEMENTS (recurrent_params), FALSE },
+  [LAM_LAYER_LTC] = { LAM_LAYER_LTC, "LTC", "Recurrent", "Liquid time-constant neurons: an ODE whose time constant depends on the input", 1, 1, ltc_params, G_N_ELEMENTS (ltc_params), FALSE },
+  [LAM_LAYER_MULTIHEAD_ATTENTION] = { LAM_LAYER_MULTIHEAD_ATTENTION, "MultiHeadAttention", "Attention", "Self-attention: every step looks at every step and takes what is relevant", 1, 1, mha_params, G_N_ELEMENTS (mha_params), FALSE },
+  [LAM_LAYER_POSITIONAL_ENCODING] = { LAM_LAYER_POSITIONAL_ENCODING, "PositionalEncoding", "Attention", "Adds each step's position, so attention knows the order", 1, 1, posenc_params, G_N_ELEMENTS (posenc_params), FALSE },
+  [LAM_LAYER_LAYERNORM] = { LAM_LAYER_LAYERNORM, "LayerNorm", "Normalisation and Regularisation", "Normalises each sample (each step of a sequence) over its features", 1, 1, ln_params, G_N_ELEMENTS (ln_params), FALSE },
 };
 
 const LamLayerInfo *
@@ -294,8 +329,20 @@ input_index (const LamGraph *g, const LamNode *n, guint j)
   return lam_graph_index_of (g, g_ptr_array_index (n->inputs, j));
 }
 
+/* Kahn's algorithm; done[i] tells which nodes were placed (the others are
+ * on or after a cycle). */
+static GArray  *topo_order (const LamGraph *g, gboolean *done, GError **error);
+static gboolean on_cycle   (const LamGraph *g, const gboolean *placed, int start);
+
 GArray *
 lam_graph_topo_order (const LamGraph *g, GError **error)
+{
+  g_autofree gboolean *done = g_new0 (gboolean, MAX (g->nodes->len, 1));
+  return topo_order (g, done, error);
+}
+
+static GArray *
+topo_order (const LamGraph *g, gboolean *done, GError **error)
 {
   guint n = g->nodes->len;
   g_autofree int *indeg = g_new0 (int, n);
@@ -309,7 +356,6 @@ lam_graph_topo_order (const LamGraph *g, GError **error)
           indeg[i]++;
     }
   /* Kahn's algorithm, taking ready nodes in insertion order so the order is stable. */
-  g_autofree gboolean *done = g_new0 (gboolean, n);
   for (gboolean progress = TRUE; progress;)
     {
       progress = FALSE;
@@ -334,7 +380,7 @@ lam_graph_topo_order (const LamGraph *g, GError **error)
   if (order->len < n)
     {
       for (guint i = 0; i < n; i++)
-        if (!done[i])
+        if (!done[i] && on_cycle (g, done, (int) i))
           {
             g_set_error (error, LAM_ERROR, LAM_ERROR_INVALID_GRAPH,
                          "node \"%s\": part of a cycle; a network must flow one way, from input to loss",
@@ -351,6 +397,32 @@ pool_out (int in, int k, int s, int p)
 {
   int span = in + 2 * p - k;
   return span < 0 ? 0 : span / s + 1;
+}
+
+/* "an image (1×28×28)", "a sequence of 28 steps of 28 values",
+ * "a vector of 784 values": what a layer was fed, for messages. */
+static const char *
+describe_shape (const LamShape *s, char *buf, gsize len)
+{
+  char t[64];
+  if (s->rank == 3)
+    g_snprintf (buf, len, "an image (%s)", lam_shape_to_string (s, t, sizeof t));
+  else if (s->rank == 2)
+    g_snprintf (buf, len, "a sequence of %d steps of %d values", s->d[0], s->d[1]);
+  else
+    g_snprintf (buf, len, "a vector of %d values", s->d[0]);
+  return buf;
+}
+
+/* Divisors of n, "1, 2, 4, 7, 14, 28", for the heads message. */
+static char *
+divisors (int n)
+{
+  GString *s = g_string_new (NULL);
+  for (int d = 1; d <= n && d <= 64; d++)
+    if (n % d == 0)
+      g_string_append_printf (s, "%s%d", s->len ? ", " : "", d);
+  return g_string_free (s, FALSE);
 }
 
 /* Infers node's shape from its inputs. Returns an error message or NULL. */
@@ -375,6 +447,16 @@ infer_node (const LamGraph *g, LamNode *node, LamShape *in, int n_in)
       return NULL;
 
     case LAM_LAYER_DENSE:
+      if (in[0].rank == 2)
+        {
+          /* A sequence: the same Dense on every step (PyTorch's Linear,
+           * Keras' Dense on 3-D input); Flatten first to see all steps. */
+          gint64 F = in[0].d[1];
+          *o = (LamShape) { 2, { in[0].d[0], p->units, 1 } };
+          node->n_params = F * p->units + (p->bias ? p->units : 0);
+          node->flops = 2 * in_size * p->units;
+          return NULL;
+        }
       *o = (LamShape) { 1, { p->units, 1, 1 } };
       node->n_params = in_size * p->units + (p->bias ? p->units : 0);
       node->flops = 2 * in_size * p->units;
@@ -388,6 +470,9 @@ infer_node (const LamGraph *g, LamNode *node, LamShape *in, int n_in)
     case LAM_LAYER_AVGPOOL2D:
       {
         const char *what = node->kind == LAM_LAYER_CONV2D ? "Conv2D" : "pooling";
+        if (in[0].rank == 2)
+          return g_strdup_printf ("input is %s; %s needs an image (channels×height×width)",
+                                  describe_shape (&in[0], a, sizeof a), what);
         if (in[0].rank != 3)
           return g_strdup_printf ("input is a vector of %s values; %s needs an image (channels×height×width)",
                                   lam_shape_to_string (&in[0], a, sizeof a), what);
@@ -395,8 +480,12 @@ infer_node (const LamGraph *g, LamNode *node, LamShape *in, int n_in)
         if (node->kind != LAM_LAYER_CONV2D && p->padding * 2 > p->kernel)
           return g_strdup_printf ("padding %d is more than half the window %d", p->padding, p->kernel);
         if (p->kernel > H + 2 * p->padding || p->kernel > W + 2 * p->padding)
-          return g_strdup_printf ("kernel %d×%d is larger than the padded input %s",
-                                  p->kernel, p->kernel, lam_shape_to_string (&in[0], a, sizeof a));
+          return p->padding == 0
+                 ? g_strdup_printf ("kernel %d×%d is larger than the input %s", p->kernel, p->kernel,
+                                    lam_shape_to_string (&in[0], a, sizeof a))
+                 : g_strdup_printf ("kernel %d×%d is larger than the input %s padded to %d×%d",
+                                    p->kernel, p->kernel, lam_shape_to_string (&in[0], a, sizeof a),
+                                    H + 2 * p->padding, W + 2 * p->padding);
         int OH = pool_out (H, p->kernel, p->stride, p->padding);
         int OW = pool_out (W, p->kernel, p->stride, p->padding);
         int OC = node->kind == LAM_LAYER_CONV2D ? p->filters : C;
@@ -412,6 +501,13 @@ infer_node (const LamGraph *g, LamNode *node, LamShape *in, int n_in)
       }
 
     case LAM_LAYER_GLOBALAVGPOOL:
+      if (in[0].rank == 2)
+        {
+          /* a sequence: the average over time, per feature */
+          *o = (LamShape) { 1, { in[0].d[1], 1, 1 } };
+          node->flops = in_size;
+          return NULL;
+        }
       if (in[0].rank != 3)
         return g_strdup_printf ("input is a vector of %s values; GlobalAvgPool needs an image",
                                 lam_shape_to_string (&in[0], a, sizeof a));
@@ -435,6 +531,9 @@ infer_node (const LamGraph *g, LamNode *node, LamShape *in, int n_in)
       return NULL;
 
     case LAM_LAYER_BATCHNORM:
+      if (in[0].rank == 2)
+        return g_strdup_printf ("input is %s; BatchNorm normalises channels of images or vectors: "
+                                "use LayerNorm for sequences", describe_shape (&in[0], a, sizeof a));
       *o = in[0];
       node->n_params = 2 * (gint64) in[0].d[0];
       node->flops = 2 * in_size;
@@ -457,6 +556,19 @@ infer_node (const LamGraph *g, LamNode *node, LamShape *in, int n_in)
       *o = in[0];
       for (int i = 1; i < n_in; i++)
         {
+          if (in[0].rank == 2)
+            {
+              /* sequences: the features of each step are stacked */
+              if (in[i].rank != 2 || in[i].d[0] != in[0].d[0])
+                return g_strdup_printf ("inputs %s from \"%s\" and %s from \"%s\" differ in more than the features "
+                                        "(sequences are concatenated step by step)",
+                                        lam_shape_to_string (&in[0], a, sizeof a),
+                                        (char *) g_ptr_array_index (node->inputs, 0),
+                                        lam_shape_to_string (&in[i], b, sizeof b),
+                                        (char *) g_ptr_array_index (node->inputs, i));
+              o->d[1] += in[i].d[1];
+              continue;
+            }
           if (in[i].rank != in[0].rank ||
               (in[0].rank == 3 && (in[i].d[1] != in[0].d[1] || in[i].d[2] != in[0].d[2])))
             return g_strdup_printf ("inputs %s from \"%s\" and %s from \"%s\" differ in more than the channels",
@@ -470,6 +582,10 @@ infer_node (const LamGraph *g, LamNode *node, LamShape *in, int n_in)
 
     case LAM_LAYER_SOFTMAX_XENT:
     case LAM_LAYER_MSE:
+      if (in[0].rank == 2)
+        return g_strdup_printf ("input is %s; a loss needs one vector of scores per sample: end the sequence "
+                                "with a recurrent layer without return_sequences, a GlobalAvgPool over time, "
+                                "or Flatten", describe_shape (&in[0], a, sizeof a));
       if (in_size < 2 && node->kind == LAM_LAYER_SOFTMAX_XENT)
         return g_strdup ("needs at least 2 class scores");
       {
@@ -482,11 +598,127 @@ infer_node (const LamGraph *g, LamNode *node, LamShape *in, int n_in)
       node->flops = 4 * in_size;
       return NULL;
 
+    case LAM_LAYER_LOCALLY_CONNECTED2D:
+      {
+        if (in[0].rank != 3)
+          return g_strdup_printf ("input is %s; LocallyConnected2D needs an image (channels×height×width)",
+                                  describe_shape (&in[0], a, sizeof a));
+        int C = in[0].d[0], H = in[0].d[1], W = in[0].d[2], K = p->kernel;
+        if (K > H + 2 * p->padding || K > W + 2 * p->padding)
+          return g_strdup_printf ("kernel %d×%d is larger than the padded input %s",
+                                  K, K, lam_shape_to_string (&in[0], a, sizeof a));
+        int OH = pool_out (H, K, p->stride, p->padding), OW = pool_out (W, K, p->stride, p->padding);
+        gint64 weights = (gint64) OH * OW * p->filters * C * K * K;
+        *o = (LamShape) { 3, { p->filters, OH, OW } };
+        node->n_params = weights + (p->bias ? (gint64) p->filters * OH * OW : 0);
+        node->flops = 2 * weights;
+        if (weights > (G_GINT64_CONSTANT (1) << 31))
+          return g_strdup_printf ("%d×%d positions × %d filters × %d×%d×%d is too many weights (more than 2³¹)",
+                                  OH, OW, p->filters, C, K, K);
+        return NULL;
+      }
+
+    case LAM_LAYER_IMAGE_TO_SEQUENCE:
+      if (in[0].rank != 3)
+        return g_strdup_printf ("input is %s; ImageToSequence reads an image (channels×height×width) row by row",
+                                describe_shape (&in[0], a, sizeof a));
+      *o = (LamShape) { 2, { in[0].d[1], in[0].d[0] * in[0].d[2], 1 } };
+      return NULL;
+
+    case LAM_LAYER_EMBEDDING:
+      if (in[0].rank != 1)
+        return g_strdup_printf ("input is %s; Embedding needs a vector of token ids (one per step)",
+                                describe_shape (&in[0], a, sizeof a));
+      *o = (LamShape) { 2, { in[0].d[0], p->dim, 1 } };
+      node->n_params = (gint64) p->vocab * p->dim;
+      if (node->n_params > (G_GINT64_CONSTANT (1) << 31))
+        return g_strdup_printf ("%d tokens × %d values is too many weights (more than 2³¹)", p->vocab, p->dim);
+      return NULL;
+
+    case LAM_LAYER_SIMPLE_RNN:
+    case LAM_LAYER_LSTM:
+    case LAM_LAYER_GRU:
+    case LAM_LAYER_LTC:
+      {
+        const char *type = layer_infos[node->kind].type_name;
+        if (in[0].rank == 3)
+          return g_strdup_printf ("input is %s; %s needs a sequence (steps×features): "
+                                  "put an ImageToSequence before it", describe_shape (&in[0], a, sizeof a), type);
+        if (in[0].rank != 2)
+          return g_strdup_printf ("input is %s; %s needs a sequence (steps×features): use Embedding for "
+                                  "token ids, or ImageToSequence for an image", describe_shape (&in[0], a, sizeof a),
+                                  type);
+        gint64 T = in[0].d[0], F = in[0].d[1], H = p->units, dirs = p->bidirectional ? 2 : 1;
+        gint64 G = node->kind == LAM_LAYER_LSTM ? 4 : node->kind == LAM_LAYER_GRU ? 3 : 1;
+        gint64 per_dir = G * H * (F + H) + 2 * G * H;
+        gint64 steps = node->kind == LAM_LAYER_LTC ? (gint64) p->ode_steps : 1;
+        if (node->kind == LAM_LAYER_LTC)   /* weight_ih, weight_hh, bias, log_tau, A */
+          per_dir = H * (F + H) + 3 * H;
+        *o = p->return_sequences ? (LamShape) { 2, { (int) T, (int) (H * dirs), 1 } }
+                                 : (LamShape) { 1, { (int) (H * dirs), 1, 1 } };
+        node->n_params = dirs * per_dir;
+        node->flops = dirs * T * (2 * G * H * F + steps * (2 * G * H * H + 10 * G * H));
+        if (dirs * per_dir > (G_GINT64_CONSTANT (1) << 31))
+          return g_strdup_printf ("%" G_GINT64_FORMAT " units is too many weights (more than 2³¹)", H);
+        return NULL;
+      }
+
+    case LAM_LAYER_MULTIHEAD_ATTENTION:
+      {
+        if (in[0].rank != 2)
+          return g_strdup_printf ("input is %s; MultiHeadAttention needs a sequence (steps×features)%s",
+                                  describe_shape (&in[0], a, sizeof a),
+                                  in[0].rank == 3 ? ": put an ImageToSequence before it" : "");
+        gint64 T = in[0].d[0], D = in[0].d[1];
+        if (D % p->heads != 0)
+          {
+            g_autofree char *divs = divisors ((int) D);
+            return g_strdup_printf ("the width %" G_GINT64_FORMAT " does not split into %d heads: "
+                                    "choose heads that divide it (%s), or change the width with a Dense before",
+                                    D, p->heads, divs);
+          }
+        *o = in[0];
+        node->n_params = 4 * D * D + 4 * D;
+        node->flops = 2 * T * 4 * D * D + 4 * T * T * D + 4 * T * T * p->heads;
+        return NULL;
+      }
+
+    case LAM_LAYER_POSITIONAL_ENCODING:
+      if (in[0].rank != 2)
+        return g_strdup_printf ("input is %s; PositionalEncoding needs a sequence (steps×features)",
+                                describe_shape (&in[0], a, sizeof a));
+      *o = in[0];
+      node->n_params = p->learned ? in_size : 0;
+      node->flops = in_size;
+      return NULL;
+
+    case LAM_LAYER_LAYERNORM:
+      if (in[0].rank == 3)
+        return g_strdup_printf ("input is %s; LayerNorm normalises a vector or each step of a sequence: "
+                                "use BatchNorm for images, or Flatten first", describe_shape (&in[0], a, sizeof a));
+      *o = in[0];
+      node->n_params = 2 * (gint64) (in[0].rank == 2 ? in[0].d[1] : in[0].d[0]);
+      node->flops = 5 * in_size;
+      return NULL;
+
     case LAM_N_LAYER_KINDS:
     default:
       break;
     }
   g_assert_not_reached ();
+}
+
+gint64
+lam_graph_equivalent_conv_params (const LamGraph *g, const LamNode *node)
+{
+  g_return_val_if_fail (g != NULL && node != NULL, -1);
+  if (node->kind != LAM_LAYER_LOCALLY_CONNECTED2D || node->error != NULL || node->inputs->len != 1)
+    return -1;
+  LamNode *src = lam_graph_find (g, g_ptr_array_index (node->inputs, 0));
+  if (src == NULL || src->out_shape.rank != 3)
+    return -1;
+  gint64 C = src->out_shape.d[0], K = node->p.kernel;
+  return node->p.filters * C * K * K + (node->p.bias ? node->p.filters : 0);
 }
 
 static void
@@ -497,6 +729,36 @@ set_node_error (LamNode *node, char *msg, GError **first)
   node->out_shape.rank = 0;
   if (first && *first == NULL)
     g_set_error (first, LAM_ERROR, LAM_ERROR_INVALID_GRAPH, "node \"%s\": %s", node->name, msg);
+}
+
+/* Whether node i reaches itself through unplaced nodes (depth-first). */
+static gboolean
+on_cycle (const LamGraph *g, const gboolean *placed, int start)
+{
+  guint n = g->nodes->len;
+  g_autofree gboolean *seen = g_new0 (gboolean, n);
+  g_autoptr(GArray) stack = g_array_new (FALSE, FALSE, sizeof (int));
+  g_array_append_val (stack, start);
+  while (stack->len > 0)
+    {
+      int i = g_array_index (stack, int, stack->len - 1);
+      g_array_set_size (stack, stack->len - 1);
+      LamNode *node = g_ptr_array_index (g->nodes, i);
+      for (guint j = 0; j < node->inputs->len; j++)
+        {
+          int si = input_index (g, node, j);
+          if (si < 0 || placed[si])
+            continue;
+          if (si == start)
+            return TRUE;
+          if (!seen[si])
+            {
+              seen[si] = TRUE;
+              g_array_append_val (stack, si);
+            }
+        }
+    }
+  return FALSE;
 }
 
 gboolean
@@ -522,6 +784,20 @@ lam_graph_validate (LamGraph *g, GError **error)
       g_set_error (error, LAM_ERROR, LAM_ERROR_INVALID_GRAPH, "the network is empty: add an Input layer");
       return FALSE;
     }
+
+  /* A missing Input or loss explains more than the node errors it causes. */
+  for (guint i = 0; i < n; i++)
+    {
+      const LamLayerInfo *info = &layer_infos[((LamNode *) g_ptr_array_index (g->nodes, i))->kind];
+      n_input += info->kind == LAM_LAYER_INPUT;
+      n_loss += info->is_loss;
+    }
+  if (n_input == 0)
+    g_set_error (&first, LAM_ERROR, LAM_ERROR_INVALID_GRAPH, "the network has no Input layer");
+  else if (n_loss == 0)
+    g_set_error (&first, LAM_ERROR, LAM_ERROR_INVALID_GRAPH,
+                 "the network has no loss: end it with SoftmaxCrossEntropy or MSE");
+  n_input = n_loss = 0;
 
   /* Local checks: names, parameters, number of inputs, references. */
   for (guint i = 0; i < n; i++)
@@ -573,28 +849,22 @@ lam_graph_validate (LamGraph *g, GError **error)
             set_node_error (node, g_strdup ("is connected to itself"), &first);
           else if (layer_infos[((LamNode *) g_ptr_array_index (g->nodes, si))->kind].is_loss)
             set_node_error (node, g_strdup_printf ("input \"%s\" is a loss; a loss is the end of the network", src), &first);
-          for (int k = 0; k < j && node->error == NULL; k++)
-            if (g_strcmp0 (g_ptr_array_index (node->inputs, k), src) == 0 && node->kind != LAM_LAYER_ADD &&
-                node->kind != LAM_LAYER_CONCAT)
-              set_node_error (node, g_strdup_printf ("\"%s\" is connected twice", src), &first);
         }
     }
 
-  if (first == NULL && n_input == 0)
-    g_set_error (&first, LAM_ERROR, LAM_ERROR_INVALID_GRAPH, "the network has no Input layer");
-  if (first == NULL && n_loss == 0)
-    g_set_error (&first, LAM_ERROR, LAM_ERROR_INVALID_GRAPH,
-                 "the network has no loss: end it with SoftmaxCrossEntropy or MSE");
 
   /* Order; a cycle stops shape inference. */
   g_autoptr(GError) cycle_error = NULL;
-  g_autoptr(GArray) order = lam_graph_topo_order (g, &cycle_error);
+  g_autofree gboolean *placed = g_new0 (gboolean, n);
+  g_autoptr(GArray) order = topo_order (g, placed, &cycle_error);
   if (order == NULL)
     {
+      /* Nodes that could not be placed are on a cycle or after one; mark
+       * those that are on one: they can reach themselves. */
       for (guint i = 0; i < n; i++)
         {
           LamNode *node = g_ptr_array_index (g->nodes, i);
-          if (strstr (cycle_error->message, node->name) && node->error == NULL)
+          if (!placed[i] && node->error == NULL && on_cycle (g, placed, (int) i))
             node->error = g_strdup ("part of a cycle; a network must flow one way, from input to loss");
         }
       g_propagate_error (error, first ? g_steal_pointer (&first) : g_steal_pointer (&cycle_error));

@@ -34,6 +34,17 @@ typedef enum {
   LAM_LAYER_CONCAT,
   LAM_LAYER_SOFTMAX_XENT,   /* loss: softmax cross-entropy over logits */
   LAM_LAYER_MSE,            /* loss: mean squared error against one-hot or targets */
+  /* Appended after the losses so that existing kind numbers stay. */
+  LAM_LAYER_LOCALLY_CONNECTED2D, /* Conv2D with unshared weights per position */
+  LAM_LAYER_IMAGE_TO_SEQUENCE,   /* C×H×W → H steps of C·W values */
+  LAM_LAYER_EMBEDDING,           /* token ids [T] → [T, dim] */
+  LAM_LAYER_SIMPLE_RNN,          /* Elman: h = tanh(W x + U h + b) */
+  LAM_LAYER_LSTM,
+  LAM_LAYER_GRU,
+  LAM_LAYER_LTC,                 /* liquid time-constant cell, fused ODE solver */
+  LAM_LAYER_MULTIHEAD_ATTENTION, /* self-attention over the steps */
+  LAM_LAYER_POSITIONAL_ENCODING, /* adds sinusoidal or learned positions */
+  LAM_LAYER_LAYERNORM,           /* normalises each step over its features */
   LAM_N_LAYER_KINDS
 } LamLayerKind;
 
@@ -54,6 +65,14 @@ typedef struct {
   float rate;       /* Dropout probability */
   float eps;        /* BatchNorm */
   float momentum;   /* BatchNorm running-average momentum (PyTorch meaning) */
+  int   return_sequences; /* recurrent: 1 = output every step [T, H], 0 = the last state [H] */
+  int   bidirectional;    /* recurrent: 1 = a second pass backwards in time, outputs concatenated */
+  int   ode_steps;        /* LTC: unfolds of the fused ODE solver per time step */
+  int   heads;            /* MultiHeadAttention */
+  int   causal;           /* MultiHeadAttention: 1 = a step sees only itself and earlier steps */
+  int   learned;          /* PositionalEncoding: 1 = learned table, 0 = sinusoidal */
+  int   vocab;            /* Embedding: number of token ids */
+  int   dim;              /* Embedding: values per token */
 } LamLayerParams;
 
 typedef enum {
@@ -128,6 +147,12 @@ gboolean  lam_graph_validate   (LamGraph *g, GError **error);
 
 /* Topological order of node indices (inputs first). NULL with error on a cycle. */
 GArray   *lam_graph_topo_order (const LamGraph *g, GError **error);
+
+/* The parameter count of the Conv2D with the same filters, kernel and
+ * bias as a LocallyConnected2D node (of a validated graph), for the
+ * inspector to show beside the node's own count: the price of unshared
+ * weights. -1 for other kinds or an invalid node. */
+gint64    lam_graph_equivalent_conv_params (const LamGraph *g, const LamNode *node);
 
 /* The single Input node and the single loss node, or NULL. */
 LamNode  *lam_graph_input_node (const LamGraph *g);

@@ -312,8 +312,9 @@ alloc_activations (LamNet *net, GError **error)
             return FALSE;
           r->owns_out = TRUE;
         }
-      if (r->needs_grad && !lam_layer_info (n->kind)->is_loss && n->kind != LAM_LAYER_INPUT &&
-          !(r->grad = net_alloc (net, bytes, error)))
+      /* a producer fused with its ReLU starts from the ReLU's gradient */
+      if (r->needs_grad && !r->fused_relu && !lam_layer_info (n->kind)->is_loss &&
+          n->kind != LAM_LAYER_INPUT && !(r->grad = net_alloc (net, bytes, error)))
         return FALSE;
       net->tmp_len = MAX (net->tmp_len, (gsize) B * r->size);
 

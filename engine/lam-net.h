@@ -70,7 +70,11 @@ void         lam_net_stats_read  (LamNet *net, double *loss_sum, double *correct
  * forward; buffers must hold batch × size floats. */
 gboolean     lam_net_read_output (LamNet *net, int node, float *host);
 float       *lam_net_output_ptr  (LamNet *net, int node);   /* backend memory */
-float       *lam_net_grad_ptr    (LamNet *net, int node);   /* backend memory, may be NULL */
+/* d(mean loss)/d(node output) after a backward, in backend memory; NULL for
+ * the Input, for nodes that need no gradient, and for a Dense/Conv2D run as
+ * one op with the ReLU after it (ask the ReLU node instead). Nets made with
+ * lam_net_new_shared never fuse. */
+float       *lam_net_grad_ptr    (LamNet *net, int node);
 void         lam_net_read_params (LamNet *net, float *host);    /* n_params floats */
 void         lam_net_write_params(LamNet *net, const float *host);
 void         lam_net_read_state  (LamNet *net, float *host);

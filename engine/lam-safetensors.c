@@ -485,14 +485,15 @@ lam_st_file_load (const char *path, GError **error)
   if (header_len > LAM_ST_MAX_HEADER)
     {
       set_error (error, LAM_ERROR_BAD_FILE, path,
-                 "header length %" G_GUINT64_FORMAT " is larger than the limit of %d bytes",
+                 "not a safetensors file (header length %" G_GUINT64_FORMAT " is larger than the limit of %d bytes)",
                  header_len, LAM_ST_MAX_HEADER);
       goto out;
     }
   if (header_len > file_len - 8)
     {
       set_error (error, LAM_ERROR_BAD_FILE, path,
-                 "header length %" G_GUINT64_FORMAT " is larger than the file (%" G_GUINT64_FORMAT " bytes)",
+                 "not a safetensors file, or a truncated one (header length %" G_GUINT64_FORMAT
+                 " is larger than the file, %" G_GUINT64_FORMAT " bytes)",
                  header_len, file_len);
       goto out;
     }

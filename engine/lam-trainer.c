@@ -406,6 +406,8 @@ step_locked (LamTrainer *t, LamMetrics *m, GError **error)
 
   double loss, correct;
   lam_net_stats_read (t->net, &loss, &correct);
+  if (t->be->ops->status && !t->be->ops->status (t->be, error))
+    return FALSE;
   if (!isfinite (loss))
     {
       g_set_error (error, LAM_ERROR, LAM_ERROR_DIVERGED,

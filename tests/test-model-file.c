@@ -133,7 +133,7 @@ test_preset_values (void)
   g_assert_cmpint (n->p.kernel, ==, 5);
   g_assert_cmpint (n->p.padding, ==, 2);
   g_assert_cmpint (lenet->config.opt.kind, ==, LAM_OPT_SGD);
-  g_assert_cmpfloat (lenet->config.opt.lr, ==, 0.05f);
+  g_assert_cmpfloat (lenet->config.opt.lr, ==, 0.02f);
   g_assert_cmpfloat (lenet->config.opt.momentum, ==, 0.9f);
   g_assert_cmpint (lenet->config.batch, ==, 64);
   g_assert_cmpint (lenet->config.epochs, ==, 3);

@@ -1,0 +1,343 @@
+/* lam-cuda-conv.cu: convolution as im2col + one cuBLAS GEMM over the
+ * whole batch, pooling and global average pooling. Every reduction is a
+ * gather in a fixed order, so a seed repeats a run bit for bit.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#define G_LOG_DOMAIN "lamina-cuda"
+
+#include <float.h>
+
+#include "lam-cuda.h"
+
+#define THREADS 256
+
+/* Kernels */
+
+/* col[r][b·OHW + p], r = (c·K + ki)·K + kj, p = oh·OW + ow */
+__global__ static void
+im2col_kernel (float *col, const float *x, LamConvShape s)
+{
+  size_t OHW = (size_t) s.OH * s.OW, N = (size_t) s.B * OHW;
+  size_t i = blockIdx.x * (size_t) blockDim.x + threadIdx.x;
+  size_t rows = (size_t) s.C * s.K * s.K;
+  if (i >= rows * N)
+    return;
+  size_t r = i / N, q = i % N;
+  int b = (int) (q / OHW), p = (int) (q % OHW);
+  int kj = (int) (r % s.K), ki = (int) ((r / s.K) % s.K), c = (int) (r / (s.K * s.K));
+  int ih = (p / s.OW) * s.stride - s.pad + ki, iw = (p % s.OW) * s.stride - s.pad + kj;
+  col[i] = (ih >= 0 && ih < s.H && iw >= 0 && iw < s.W)
+           ? x[(((size_t) b * s.C + c) * s.H + ih) * s.W + iw] : 0.0f;
+}
+
+/* dx[b, c, ih, iw] = Σ over the (ki, kj) whose window covers it of dcol */
+__global__ static void
+col2im_kernel (float *dx, const float *dcol, LamConvShape s)
+{
+  size_t i = blockIdx.x * (size_t) blockDim.x + threadIdx.x;
+  size_t total = (size_t) s.B * s.C * s.H * s.W;
+  if (i >= total)
+    return;
+  int iw = (int) (i % s.W), ih = (int) ((i / s.W) % s.H);
+  int c = (int) ((i / ((size_t) s.W * s.H)) % s.C), b = (int) (i / ((size_t) s.W * s.H * s.C));
+  size_t OHW = (size_t) s.OH * s.OW, N = (size_t) s.B * OHW;
+  float t = 0;
+  for (int ki = 0; ki < s.K; ki++)
+    {
+      int oh_s = ih + s.pad - ki;
+      if (oh_s < 0 || oh_s % s.stride)
+        continue;
+      int oh = oh_s / s.stride;
+      if (oh >= s.OH)
+        continue;
+      for (int kj = 0; kj < s.K; kj++)
+        {
+          int ow_s = iw + s.pad - kj;
+          if (ow_s < 0 || ow_s % s.stride)
+            continue;
+          int ow = ow_s / s.stride;
+          if (ow >= s.OW)
+            continue;
+          size_t r = ((size_t) c * s.K + ki) * s.K + kj;
+          t += dcol[r * N + (size_t) b * OHW + oh * s.OW + ow];
+        }
+    }
+  dx[i] = t;
+}
+
+/* y[b, o, p] = relu(ybuf[o][b·OHW + p] + bias[o]) */
+__global__ static void
+scatter_kernel (float *y, const float *ybuf, const float *bias, LamConvShape s, int relu)
+{
+  size_t OHW = (size_t) s.OH * s.OW;
+  size_t i = blockIdx.x * (size_t) blockDim.x + threadIdx.x;
+  if (i >= (size_t) s.B * s.OC * OHW)
+    return;
+  size_t p = i % OHW, o = (i / OHW) % s.OC, b = i / (OHW * s.OC);
+  float v = ybuf[o * s.B * OHW + b * OHW + p] + (bias ? bias[o] : 0.0f);
+  y[i] = relu && v < 0 ? 0.0f : v;
+}
+
+/* dyp[o][b·OHW + p] = dy[b, o, p], masked by the fused ReLU's output */
+__global__ static void
+gather_dy_kernel (float *dyp, const float *dy, const float *relu_y, LamConvShape s)
+{
+  size_t OHW = (size_t) s.OH * s.OW;
+  size_t i = blockIdx.x * (size_t) blockDim.x + threadIdx.x;
+  if (i >= (size_t) s.B * s.OC * OHW)
+    return;
+  size_t p = i % OHW, o = (i / OHW) % s.OC, b = i / (OHW * s.OC);
+  float g = dy[i];
+  if (relu_y && relu_y[i] <= 0)
+    g = 0;
+  dyp[o * s.B * OHW + b * OHW + p] = g;
+}
+
+/* out[r] = Σ_j in[r][j]: one block per row, a fixed tree */
+__global__ static void
+row_sum_kernel (float *out, const float *in, size_t cols)
+{
+  __shared__ float part[THREADS];
+  const float *row = in + blockIdx.x * cols;
+  float t = 0;
+  for (size_t j = threadIdx.x; j < cols; j += blockDim.x)
+    t += row[j];
+  part[threadIdx.x] = t;
+  __syncthreads ();
+  for (int s = blockDim.x / 2; s > 0; s >>= 1)
+    {
+      if (threadIdx.x < s)
+        part[threadIdx.x] += part[threadIdx.x + s];
+      __syncthreads ();
+    }
+  if (threadIdx.x == 0)
+    out[blockIdx.x] = part[0];
+}
+
+__global__ static void
+maxpool_forward_kernel (float *y, gint32 *argmax, const float *x, LamConvShape s)
+{
+  size_t i = blockIdx.x * (size_t) blockDim.x + threadIdx.x;
+  size_t OHW = (size_t) s.OH * s.OW;
+  if (i >= (size_t) s.B * s.C * OHW)
+    return;
+  size_t plane = i / OHW;
+  int p = (int) (i % OHW), oh = p / s.OW, ow = p % s.OW;
+  const float *xp = x + plane * s.H * s.W;
+  int h0 = oh * s.stride - s.pad, w0 = ow * s.stride - s.pad;
+  float best = -FLT_MAX;
+  int bi = -1;
+  for (int ih = max (h0, 0); ih < min (h0 + s.K, s.H); ih++)
+    for (int iw = max (w0, 0); iw < min (w0 + s.K, s.W); iw++)
+      if (bi < 0 || xp[ih * s.W + iw] > best)
+        {
+          best = xp[ih * s.W + iw];
+          bi = ih * s.W + iw;
+        }
+  y[i] = best;
+  argmax[i] = bi;
+}
+
+/* dx[pixel] = Σ dy over the windows whose argmax is this pixel (a gather) */
+__global__ static void
+maxpool_backward_kernel (float *dx, const float *dy, const gint32 *argmax, LamConvShape s)
+{
+  size_t i = blockIdx.x * (size_t) blockDim.x + threadIdx.x;
+  size_t HW = (size_t) s.H * s.W, OHW = (size_t) s.OH * s.OW;
+  if (i >= (size_t) s.B * s.C * HW)
+    return;
+  size_t plane = i / HW;
+  int q = (int) (i % HW), ih = q / s.W, iw = q % s.W;
+  float t = 0;
+  int oh_lo = max (0, (ih + s.pad - s.K) / s.stride), oh_hi = min (s.OH - 1, (ih + s.pad) / s.stride);
+  int ow_lo = max (0, (iw + s.pad - s.K) / s.stride), ow_hi = min (s.OW - 1, (iw + s.pad) / s.stride);
+  for (int oh = oh_lo; oh <= oh_hi; oh++)
+    for (int ow = ow_lo; ow <= ow_hi; ow++)
+      {
+        size_t o = plane * OHW + oh * s.OW + ow;
+        if (argmax[o] == q)
+          t += dy[o];
+      }
+  dx[i] = t;
+}
+
+__global__ static void
+avgpool_forward_kernel (float *y, const float *x, LamConvShape s)
+{
+  size_t i = blockIdx.x * (size_t) blockDim.x + threadIdx.x;
+  size_t OHW = (size_t) s.OH * s.OW;
+  if (i >= (size_t) s.B * s.C * OHW)
+    return;
+  size_t plane = i / OHW;
+  int p = (int) (i % OHW), oh = p / s.OW, ow = p % s.OW;
+  const float *xp = x + plane * s.H * s.W;
+  int h0 = oh * s.stride - s.pad, w0 = ow * s.stride - s.pad;
+  float t = 0;
+  for (int ih = max (h0, 0); ih < min (h0 + s.K, s.H); ih++)
+    for (int iw = max (w0, 0); iw < min (w0 + s.K, s.W); iw++)
+      t += xp[ih * s.W + iw];
+  y[i] = t / (s.K * s.K);
+}
+
+__global__ static void
+avgpool_backward_kernel (float *dx, const float *dy, LamConvShape s)
+{
+  size_t i = blockIdx.x * (size_t) blockDim.x + threadIdx.x;
+  size_t HW = (size_t) s.H * s.W, OHW = (size_t) s.OH * s.OW;
+  if (i >= (size_t) s.B * s.C * HW)
+    return;
+  size_t plane = i / HW;
+  int q = (int) (i % HW), ih = q / s.W, iw = q % s.W;
+  float t = 0;
+  for (int oh = 0; oh < s.OH; oh++)
+    {
+      int h0 = oh * s.stride - s.pad;
+      if (ih < h0 || ih >= h0 + s.K)
+        continue;
+      for (int ow = 0; ow < s.OW; ow++)
+        {
+          int w0 = ow * s.stride - s.pad;
+          if (iw >= w0 && iw < w0 + s.K)
+            t += dy[plane * OHW + oh * s.OW + ow];
+        }
+    }
+  dx[i] = t / (s.K * s.K);
+}
+
+__global__ static void
+gap_forward_kernel (float *y, const float *x, size_t planes, int HW)
+{
+  size_t i = blockIdx.x * (size_t) blockDim.x + threadIdx.x;
+  if (i >= planes)
+    return;
+  float t = 0;
+  for (int j = 0; j < HW; j++)
+    t += x[i * HW + j];
+  y[i] = t / HW;
+}
+
+__global__ static void
+gap_backward_kernel (float *dx, const float *dy, size_t planes, int HW)
+{
+  size_t i = blockIdx.x * (size_t) blockDim.x + threadIdx.x;
+  if (i < planes * HW)
+    dx[i] = dy[i / HW] / HW;
+}
+
+/* Launchers */
+
+static void
+cuda_conv2d_forward (LamBackend *be, const LamConvShape *s, float *y, const float *x,
+                     const float *w, const float *b, gboolean relu)
+{
+  LamCuda *cu = LAM_CUDA (be);
+  size_t CKK = (size_t) s->C * s->K * s->K, N = (size_t) s->B * s->OH * s->OW;
+  float *col = _lam_cuda_scratch (cu, CKK * N + (size_t) s->OC * N);
+  if (col == NULL)
+    return;
+  float *ybuf = col + CKK * N;
+  im2col_kernel<<<lam_cuda_blocks (CKK * N, THREADS), THREADS, 0, cu->stream>>> (col, x, *s);
+  LAM_CUDA_LAUNCHED (cu);
+  _lam_cuda_sgemm (cu, 0, 0, s->OC, (int) N, (int) CKK, 1.0f, w, (int) CKK, col, (int) N, 0.0f, ybuf, (int) N);
+  scatter_kernel<<<lam_cuda_blocks ((size_t) s->OC * N, THREADS), THREADS, 0, cu->stream>>> (y, ybuf, b, *s, relu);
+  LAM_CUDA_LAUNCHED (cu);
+}
+
+static void
+cuda_conv2d_backward (LamBackend *be, const LamConvShape *s, float *dx, float *dw, float *db,
+                      const float *dy, const float *x, const float *w, const float *relu_y)
+{
+  LamCuda *cu = LAM_CUDA (be);
+  size_t CKK = (size_t) s->C * s->K * s->K, N = (size_t) s->B * s->OH * s->OW;
+  float *col = _lam_cuda_scratch (cu, 2 * CKK * N + (size_t) s->OC * N);
+  if (col == NULL)
+    return;
+  float *dyp = col + CKK * N, *dcol = dyp + (size_t) s->OC * N;
+  gather_dy_kernel<<<lam_cuda_blocks ((size_t) s->OC * N, THREADS), THREADS, 0, cu->stream>>> (dyp, dy, relu_y, *s);
+  LAM_CUDA_LAUNCHED (cu);
+  if (db)
+    {
+      row_sum_kernel<<<s->OC, THREADS, 0, cu->stream>>> (db, dyp, N);
+      LAM_CUDA_LAUNCHED (cu);
+    }
+  im2col_kernel<<<lam_cuda_blocks (CKK * N, THREADS), THREADS, 0, cu->stream>>> (col, x, *s);
+  LAM_CUDA_LAUNCHED (cu);
+  /* dw[OC, CKK] = dyp[OC, N] · colᵀ[N, CKK] */
+  _lam_cuda_sgemm (cu, 0, 1, s->OC, (int) CKK, (int) N, 1.0f, dyp, (int) N, col, (int) N, 0.0f, dw, (int) CKK);
+  if (dx)
+    {
+      /* dcol[CKK, N] = wᵀ[CKK, OC] · dyp[OC, N] */
+      _lam_cuda_sgemm (cu, 1, 0, (int) CKK, (int) N, s->OC, 1.0f, w, (int) CKK, dyp, (int) N, 0.0f, dcol, (int) N);
+      size_t n = (size_t) s->B * s->C * s->H * s->W;
+      col2im_kernel<<<lam_cuda_blocks (n, THREADS), THREADS, 0, cu->stream>>> (dx, dcol, *s);
+      LAM_CUDA_LAUNCHED (cu);
+    }
+}
+
+static void
+cuda_maxpool_forward (LamBackend *be, const LamConvShape *s, float *y, gint32 *argmax, const float *x)
+{
+  LamCuda *cu = LAM_CUDA (be);
+  size_t n = (size_t) s->B * s->C * s->OH * s->OW;
+  maxpool_forward_kernel<<<lam_cuda_blocks (n, THREADS), THREADS, 0, cu->stream>>> (y, argmax, x, *s);
+  LAM_CUDA_LAUNCHED (cu);
+}
+
+static void
+cuda_maxpool_backward (LamBackend *be, const LamConvShape *s, float *dx, const float *dy, const gint32 *argmax)
+{
+  LamCuda *cu = LAM_CUDA (be);
+  size_t n = (size_t) s->B * s->C * s->H * s->W;
+  maxpool_backward_kernel<<<lam_cuda_blocks (n, THREADS), THREADS, 0, cu->stream>>> (dx, dy, argmax, *s);
+  LAM_CUDA_LAUNCHED (cu);
+}
+
+static void
+cuda_avgpool_forward (LamBackend *be, const LamConvShape *s, float *y, const float *x)
+{
+  LamCuda *cu = LAM_CUDA (be);
+  size_t n = (size_t) s->B * s->C * s->OH * s->OW;
+  avgpool_forward_kernel<<<lam_cuda_blocks (n, THREADS), THREADS, 0, cu->stream>>> (y, x, *s);
+  LAM_CUDA_LAUNCHED (cu);
+}
+
+static void
+cuda_avgpool_backward (LamBackend *be, const LamConvShape *s, float *dx, const float *dy)
+{
+  LamCuda *cu = LAM_CUDA (be);
+  size_t n = (size_t) s->B * s->C * s->H * s->W;
+  avgpool_backward_kernel<<<lam_cuda_blocks (n, THREADS), THREADS, 0, cu->stream>>> (dx, dy, *s);
+  LAM_CUDA_LAUNCHED (cu);
+}
+
+static void
+cuda_gap_forward (LamBackend *be, float *y, const float *x, int B, int C, int HW)
+{
+  LamCuda *cu = LAM_CUDA (be);
+  size_t planes = (size_t) B * C;
+  gap_forward_kernel<<<lam_cuda_blocks (planes, THREADS), THREADS, 0, cu->stream>>> (y, x, planes, HW);
+  LAM_CUDA_LAUNCHED (cu);
+}
+
+static void
+cuda_gap_backward (LamBackend *be, float *dx, const float *dy, int B, int C, int HW)
+{
+  LamCuda *cu = LAM_CUDA (be);
+  size_t planes = (size_t) B * C;
+  gap_backward_kernel<<<lam_cuda_blocks (planes * HW, THREADS), THREADS, 0, cu->stream>>> (dx, dy, planes, HW);
+  LAM_CUDA_LAUNCHED (cu);
+}
+
+void
+_lam_cuda_conv_init (LamBackendOps *ops)
+{
+  ops->conv2d_forward = cuda_conv2d_forward;
+  ops->conv2d_backward = cuda_conv2d_backward;
+  ops->maxpool_forward = cuda_maxpool_forward;
+  ops->maxpool_backward = cuda_maxpool_backward;
+  ops->avgpool_forward = cuda_avgpool_forward;
+  ops->avgpool_backward = cuda_avgpool_backward;
+  ops->gap_forward = cuda_gap_forward;
+  ops->gap_backward = cuda_gap_backward;
+}

@@ -1,0 +1,1108 @@
+/* test-gradcheck.c: central-difference checks of every layer kind's
+ * input and parameter gradients on the CPU backend, plus determinism
+ * of training across runs and thread counts.
+ *
+ * The forward pass runs in float32, so the bookkeeping is in double:
+ * parameters are rounded to multiples of 2⁻¹² and perturbed by
+ * multiples of a power-of-two step, so every perturbed value is exact,
+ * and the loss is recomputed in double from the logits (and checked
+ * against the engine's own loss). The numerical derivative is the
+ * five-point stencil (f(-2h) - 8f(-h) + 8f(h) - f(2h)) / 12h.
+ *
+ * A layer's input gradient is checked through the parameters of a layer
+ * placed before it: their gradients are computed from it.
+ *
+ * Piecewise-linear layers (ReLU, LeakyReLU, MaxPool2D) have kinks; an
+ * element whose perturbation moves any of them across a kink (a sign
+ * or an argmax changes) is skipped, and enough others must remain.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <math.h>
+#include <string.h>
+
+#include <glib.h>
+
+#include "lam-backend.h"
+#include "lam-graph.h"
+#include "lam-net.h"
+#include "lam-optim.h"
+
+#define PARAM_QUANTUM (1.0 / 4096.0)
+
+/* Tolerances: per element |a - n| / max(|a| + |n|, floor) where floor is
+ * a fraction of the largest gradient in the tensor (or an absolute floor,
+ * for the float32 noise), and the normalised mean squared error. */
+#define ELEM_TOL   1e-2
+#define NMSE_TOL   1e-6
+#define REL_FLOOR  0.05
+#define ABS_FLOOR  1e-3
+
+/* Graph building */
+
+static LamNode *
+add (LamGraph *g, LamLayerKind kind, const char *name, const char *from)
+{
+  LamNode *n = lam_graph_add_node (g, kind, name);
+  if (from != NULL)
+    lam_graph_connect (g, from, name);
+  return n;
+}
+
+static LamGraph *
+graph_with_input (int c, int h, int w)
+{
+  LamGraph *g = lam_graph_new ();
+  LamNode *n = add (g, LAM_LAYER_INPUT, "input", NULL);
+  n->p.channels = c;
+  n->p.height = h;
+  n->p.width = w;
+  return g;
+}
+
+static LamNode *
+add_dense (LamGraph *g, const char *name, const char *from, int units, gboolean bias)
+{
+  LamNode *n = add (g, LAM_LAYER_DENSE, name, from);
+  n->p.units = units;
+  n->p.bias = bias;
+  return n;
+}
+
+static LamNode *
+add_conv (LamGraph *g, const char *name, const char *from, int filters, int k, int stride,
+          int pad, gboolean bias)
+{
+  LamNode *n = add (g, LAM_LAYER_CONV2D, name, from);
+  n->p.filters = filters;
+  n->p.kernel = k;
+  n->p.stride = stride;
+  n->p.padding = pad;
+  n->p.bias = bias;
+  return n;
+}
+
+static LamNode *
+add_pool (LamGraph *g, LamLayerKind kind, const char *name, const char *from, int k, int stride,
+          int pad)
+{
+  LamNode *n = add (g, kind, name, from);
+  n->p.kernel = k;
+  n->p.stride = stride;
+  n->p.padding = pad;
+  return n;
+}
+
+/* from → Flatten → Dense(n_classes) → loss */
+static void
+add_head (LamGraph *g, const char *from, gboolean flatten, int n_classes, LamLayerKind loss)
+{
+  if (flatten)
+    {
+      add (g, LAM_LAYER_FLATTEN, "head_flatten", from);
+      from = "head_flatten";
+    }
+  add_dense (g, "head", from, n_classes, TRUE);
+  add (g, loss, "loss", "head");
+}
+
+/* The checker */
+
+typedef struct {
+  LamBackend *be;
+  LamNet     *net;
+  int         B;
+  guint64     seed;          /* dropout seed for every forward */
+  double      h;             /* finite-difference step, a power of two */
+  int         max_elems;     /* per tensor */
+  int         logits_node;   /* the loss node's input */
+  LamLayerKind loss_kind;
+  int         n_classes;
+  double     *ana;           /* analytic gradients, n_params */
+  guint64     sig0;          /* kink signature at the unperturbed point */
+  GRand      *rand;
+} Check;
+
+typedef struct {
+  int    checked;
+  int    skipped;
+  double max_err;
+  double nmse;
+  gsize  worst;      /* element index of max_err */
+  double worst_a, worst_n;
+} TensorResult;
+
+static guint64
+mix (guint64 h, guint64 v)
+{
+  h ^= v + G_GUINT64_CONSTANT (0x9E3779B97F4A7C15) + (h << 6) + (h >> 2);
+  return h * G_GUINT64_CONSTANT (0x100000001B3);
+}
+
+/* A hash of which side of every kink the forward pass is on: the signs
+ * of ReLU/LeakyReLU inputs and the argmax of every max-pool window. */
+static guint64
+kink_signature (Check *c)
+{
+  const LamGraph *g = lam_net_graph (c->net);
+  guint64 h = 1469598103934665603ull;
+
+  for (guint i = 0; i < g->nodes->len; i++)
+    {
+      LamNode *n = g_ptr_array_index (g->nodes, i);
+      if (n->kind != LAM_LAYER_RELU && n->kind != LAM_LAYER_LEAKYRELU &&
+          n->kind != LAM_LAYER_MAXPOOL2D)
+        continue;
+      int src = lam_graph_index_of (g, g_ptr_array_index (n->inputs, 0));
+      LamNode *sn = g_ptr_array_index (g->nodes, src);
+      const float *x = lam_net_output_ptr (c->net, src);
+      gsize size = (gsize) lam_shape_size (&sn->out_shape);
+
+      if (n->kind != LAM_LAYER_MAXPOOL2D)
+        {
+          for (gsize j = 0; j < (gsize) c->B * size; j++)
+            h = mix (h, x[j] > 0);
+          continue;
+        }
+      int C = sn->out_shape.d[0], H = sn->out_shape.d[1], W = sn->out_shape.d[2];
+      int OH = n->out_shape.d[1], OW = n->out_shape.d[2];
+      int K = n->p.kernel, st = n->p.stride, pad = n->p.padding;
+      for (gsize pl = 0; pl < (gsize) c->B * C; pl++)
+        for (int oh = 0; oh < OH; oh++)
+          for (int ow = 0; ow < OW; ow++)
+            {
+              const float *xp = x + pl * H * W;
+              int best = -1;
+              for (int y = MAX (oh * st - pad, 0); y < MIN (oh * st - pad + K, H); y++)
+                for (int xx = MAX (ow * st - pad, 0); xx < MIN (ow * st - pad + K, W); xx++)
+                  if (best < 0 || xp[y * W + xx] > xp[best])
+                    best = y * W + xx;
+              h = mix (h, (guint64) best);
+            }
+    }
+  return h;
+}
+
+/* Mean loss over the batch, recomputed in double from the logits of the
+ * last forward. */
+static double
+host_loss (Check *c)
+{
+  const float *z = lam_net_output_ptr (c->net, c->logits_node);
+  const gint32 *y = lam_net_labels (c->net);
+  int n = c->n_classes;
+  double loss = 0;
+
+  for (int b = 0; b < c->B; b++)
+    {
+      const float *zb = z + (gsize) b * n;
+      if (c->loss_kind == LAM_LAYER_SOFTMAX_XENT)
+        {
+          double mx = zb[0], s = 0;
+          for (int i = 1; i < n; i++)
+            mx = MAX (mx, zb[i]);
+          for (int i = 0; i < n; i++)
+            s += exp (zb[i] - mx);
+          loss += mx + log (s) - zb[y[b]];
+        }
+      else
+        {
+          double s = 0;
+          for (int i = 0; i < n; i++)
+            {
+              double d = zb[i] - (i == y[b] ? 1.0 : 0.0);
+              s += d * d;
+            }
+          loss += s / n;
+        }
+    }
+  return loss / c->B;
+}
+
+static double
+eval_loss (Check *c, guint64 *sig)
+{
+  lam_net_forward (c->net, TRUE, c->seed);
+  if (sig)
+    *sig = kink_signature (c);
+  return host_loss (c);
+}
+
+static double
+quantize (double v)
+{
+  return round (v / PARAM_QUANTUM) * PARAM_QUANTUM;
+}
+
+/* Compiles g for batch B on a 1-thread CPU backend, with random
+ * parameters (seeded), inputs in [-1, 1) and labels. */
+static Check *
+check_new (LamGraph *g, int B, guint64 seed)
+{
+  g_autoptr(GError) error = NULL;
+  Check *c = g_new0 (Check, 1);
+
+  c->be = lam_backend_new_cpu (1);
+  c->net = lam_net_new (g, c->be, B, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (c->net);
+  c->B = B;
+  c->seed = seed * 7919 + 13;
+  c->h = 1.0 / 32;
+  c->max_elems = 40;
+  c->rand = g_rand_new_with_seed ((guint32) seed);
+
+  const LamGraph *ng = lam_net_graph (c->net);
+  LamNode *loss = lam_graph_loss_node (ng);
+  c->loss_kind = loss->kind;
+  c->logits_node = lam_graph_index_of (ng, g_ptr_array_index (loss->inputs, 0));
+  c->n_classes = (int) lam_shape_size (&((LamNode *) g_ptr_array_index (ng->nodes, c->logits_node))->out_shape);
+
+  /* Parameters: the engine's initialisation, jittered (so biases and
+   * BatchNorm's γ/β are not all 0 or 1), rounded to the quantum. */
+  lam_net_init_params (c->net, seed);
+  float *p = lam_net_params (c->net);
+  for (gsize i = 0; i < lam_net_n_params (c->net); i++)
+    p[i] = (float) quantize (p[i] + g_rand_double_range (c->rand, -0.1, 0.1));
+
+  const LamNode *in = lam_graph_input_node (ng);
+  gsize in_n = (gsize) B * lam_shape_size (&in->out_shape);
+  float *x = lam_net_input (c->net);
+  for (gsize i = 0; i < in_n; i++)
+    x[i] = (float) g_rand_double_range (c->rand, -1.0, 1.0);
+  gint32 *y = lam_net_labels (c->net);
+  for (int b = 0; b < B; b++)
+    y[b] = g_rand_int_range (c->rand, 0, c->n_classes);
+  return c;
+}
+
+static void
+check_free (Check *c)
+{
+  lam_net_free (c->net);
+  lam_backend_free (c->be);
+  g_free (c->ana);
+  g_rand_free (c->rand);
+  g_free (c);
+}
+
+/* Forward and backward at the unperturbed point; keeps the analytic
+ * gradients and checks the engine's loss against the double one. */
+static void
+check_backward (Check *c)
+{
+  double loss_sum = 0;
+  gsize n = lam_net_n_params (c->net);
+
+  lam_net_stats_reset (c->net);
+  lam_net_forward (c->net, TRUE, c->seed);
+  lam_net_stats_read (c->net, &loss_sum, NULL);
+  double mine = host_loss (c);
+  g_assert_true (isfinite (mine));
+  g_assert_cmpfloat (fabs (loss_sum / c->B - mine), <=, 1e-5 * (1 + fabs (mine)));
+  c->sig0 = kink_signature (c);
+
+  lam_net_backward (c->net);
+  g_free (c->ana);
+  c->ana = g_new (double, MAX (n, 1));
+  const float *g = lam_net_grads (c->net);
+  for (gsize i = 0; i < n; i++)
+    c->ana[i] = g[i];
+}
+
+/* Loss with parameter i at w0 + k·step; FALSE when a kink moved. */
+static gboolean
+loss_at (Check *c, gsize i, float w0, int k, double step, double *f)
+{
+  float *p = lam_net_params (c->net);
+  guint64 sig;
+
+  p[i] = (float) (w0 + k * step);
+  g_assert_cmpfloat ((double) p[i], ==, (double) w0 + k * step);   /* exact */
+  *f = eval_loss (c, &sig);
+  p[i] = w0;
+  return sig == c->sig0;
+}
+
+/* Numerical gradient of parameter i: the five-point stencil, or where
+ * its outer points cross a kink the central difference at ±h, then at
+ * ±h/4. FALSE when every one crosses a kink. */
+static gboolean
+numeric_grad (Check *c, gsize i, double *out)
+{
+  float w0 = lam_net_params (c->net)[i];
+  double h = c->h, f2, f1, fm1, fm2;
+  gboolean in = loss_at (c, i, w0, 1, h, &f1) & loss_at (c, i, w0, -1, h, &fm1);
+  gboolean outer = loss_at (c, i, w0, 2, h, &f2) & loss_at (c, i, w0, -2, h, &fm2);
+
+  if (in && outer)
+    {
+      *out = (-f2 + 8 * f1 - 8 * fm1 + fm2) / (12 * h);
+      return TRUE;
+    }
+  if (in)
+    {
+      *out = (f1 - fm1) / (2 * h);
+      return TRUE;
+    }
+  h /= 4;
+  if (loss_at (c, i, w0, 1, h, &f1) & loss_at (c, i, w0, -1, h, &fm1))
+    {
+      *out = (f1 - fm1) / (2 * h);
+      return TRUE;
+    }
+  return FALSE;
+}
+
+static void
+check_tensor (Check *c, const LamTensorInfo *t, TensorResult *r)
+{
+  g_autofree gsize *idx = g_new (gsize, t->n);
+  g_autofree double *a = g_new (double, t->n);
+  g_autofree double *num = g_new (double, t->n);
+  g_autofree gsize *which = g_new (gsize, t->n);
+  int m = 0;
+
+  memset (r, 0, sizeof *r);
+  for (gsize i = 0; i < t->n; i++)
+    idx[i] = i;
+  /* Elements in random order; stop when max_elems are checked. */
+  for (gsize i = 0; i < t->n && m < c->max_elems; i++)
+    {
+      gsize j = i + (gsize) g_rand_int_range (c->rand, 0, (gint32) (t->n - i));
+      gsize tmp = idx[i];
+      idx[i] = idx[j];
+      idx[j] = tmp;
+      double nv;
+      if (!numeric_grad (c, t->offset + idx[i], &nv))
+        {
+          r->skipped++;
+          continue;
+        }
+      a[m] = c->ana[t->offset + idx[i]];
+      num[m] = nv;
+      which[m] = idx[i];
+      m++;
+    }
+  r->checked = m;
+
+  double scale = 0, se = 0, sn = 0;
+  for (int k = 0; k < m; k++)
+    scale = MAX (scale, MAX (fabs (a[k]), fabs (num[k])));
+  double floor_ = MAX (REL_FLOOR * scale, ABS_FLOOR);
+  for (int k = 0; k < m; k++)
+    {
+      double err = fabs (a[k] - num[k]) / MAX (fabs (a[k]) + fabs (num[k]), floor_);
+      if (err >= r->max_err)
+        {
+          r->max_err = err;
+          r->worst = which[k];
+          r->worst_a = a[k];
+          r->worst_n = num[k];
+        }
+      se += (a[k] - num[k]) * (a[k] - num[k]);
+      sn += num[k] * num[k];
+    }
+  /* Tiny gradients (all zero, say) compare absolutely: an RMS error of
+   * ELEM_TOL × ABS_FLOOR, about the float32 noise, passes. */
+  r->nmse = se / MAX (sn, m * (ELEM_TOL * ABS_FLOOR) * (ELEM_TOL * ABS_FLOOR) / NMSE_TOL);
+}
+
+static gboolean
+tensor_ok (const LamTensorInfo *t, const TensorResult *r)
+{
+  int want = (int) MIN (t->n, 40);
+  return r->max_err < ELEM_TOL && r->nmse < NMSE_TOL && r->checked * 2 >= want &&
+         r->checked > 0;
+}
+
+/* Checks every trainable tensor; returns the number of failing tensors,
+ * with a message for each. */
+static int
+check_all (Check *c)
+{
+  int bad = 0;
+
+  for (guint ti = 0; ti < lam_net_n_tensors (c->net); ti++)
+    {
+      const LamTensorInfo *t = lam_net_tensor (c->net, ti);
+      TensorResult r;
+      if (!t->trainable)
+        continue;
+      check_tensor (c, t, &r);
+      gboolean ok = tensor_ok (t, &r);
+      g_test_message ("%-16s n=%-5zu checked %2d skipped %2d  max err %.2e  nmse %.2e%s",
+                      t->name, t->n, r.checked, r.skipped, r.max_err, r.nmse, ok ? "" : "  FAIL");
+      if (!ok)
+        {
+          g_test_message ("  worst: %s[%zu] analytic %.8g numeric %.8g", t->name, r.worst,
+                          r.worst_a, r.worst_n);
+          bad++;
+        }
+    }
+  return bad;
+}
+
+/* Builds, checks and frees: the common case. */
+static void
+gradcheck_graph (LamGraph *g, int B, guint64 seed, double h)
+{
+  Check *c = check_new (g, B, seed);
+  if (h > 0)
+    c->h = h;
+  check_backward (c);
+  int bad = check_all (c);
+  check_free (c);
+  lam_graph_free (g);
+  g_assert_cmpint (bad, ==, 0);
+}
+
+/* Dense */
+
+static void
+test_dense (void)
+{
+  /* input → dense1 (bias) → dense2 (no bias) → xent: dense2's dx is
+   * checked through dense1's parameters. */
+  LamGraph *g = graph_with_input (6, 1, 1);
+  add_dense (g, "dense1", "input", 5, TRUE);
+  add_dense (g, "dense2", "dense1", 4, FALSE);
+  add (g, LAM_LAYER_SOFTMAX_XENT, "loss", "dense2");
+  gradcheck_graph (g, 3, 1, 0);
+
+  /* no bias first, bias second; an image input flattened by Dense itself */
+  g = graph_with_input (2, 3, 4);
+  add_dense (g, "dense1", "input", 5, FALSE);
+  add_dense (g, "dense2", "dense1", 4, TRUE);
+  add (g, LAM_LAYER_SOFTMAX_XENT, "loss", "dense2");
+  gradcheck_graph (g, 2, 2, 0);
+}
+
+/* lam_net_grad_ptr is d(mean loss)/d(output): Dense's weight gradient
+ * must equal dyᵀ · x from it. */
+static void
+test_dense_grad_ptr (void)
+{
+  g_autoptr(LamGraph) g = graph_with_input (6, 1, 1);
+  add_dense (g, "dense1", "input", 5, TRUE);
+  add (g, LAM_LAYER_TANH, "tanh", "dense1");
+  add_dense (g, "dense2", "tanh", 4, TRUE);
+  add (g, LAM_LAYER_SOFTMAX_XENT, "loss", "dense2");
+  Check *c = check_new (g, 3, 3);
+  check_backward (c);
+
+  int node = lam_graph_index_of (lam_net_graph (c->net), "dense1");
+  const float *dy = lam_net_grad_ptr (c->net, node);
+  const float *x = lam_net_input (c->net);
+  const LamTensorInfo *tw = lam_net_find_tensor (c->net, "dense1.weight");
+  const LamTensorInfo *tb = lam_net_find_tensor (c->net, "dense1.bias");
+  g_assert_nonnull (dy);
+  g_assert_null (lam_net_grad_ptr (c->net, lam_graph_index_of (lam_net_graph (c->net), "input")));
+  for (int o = 0; o < 5; o++)
+    {
+      double db = 0;
+      for (int b = 0; b < 3; b++)
+        db += dy[b * 5 + o];
+      g_assert_cmpfloat_with_epsilon (c->ana[tb->offset + o], db, 1e-6);
+      for (int i = 0; i < 6; i++)
+        {
+          double dw = 0;
+          for (int b = 0; b < 3; b++)
+            dw += (double) dy[b * 5 + o] * x[b * 6 + i];
+          g_assert_cmpfloat_with_epsilon (c->ana[tw->offset + o * 6 + i], dw, 1e-6);
+        }
+    }
+  check_free (c);
+}
+
+/* With Dense → ReLU fused into one op, lam_net_grad_ptr of the Dense
+ * node is NULL (documented): its gradient is the ReLU node's, masked. */
+static void
+test_grad_ptr_fused (void)
+{
+  g_autoptr(LamGraph) g = graph_with_input (6, 1, 1);
+  add_dense (g, "dense1", "input", 5, TRUE);
+  add (g, LAM_LAYER_RELU, "relu", "dense1");
+  add_dense (g, "dense2", "relu", 4, TRUE);
+  add (g, LAM_LAYER_SOFTMAX_XENT, "loss", "dense2");
+  Check *c = check_new (g, 3, 4);
+  check_backward (c);
+
+  const LamGraph *cg = lam_net_graph (c->net);
+  g_assert_null (lam_net_grad_ptr (c->net, lam_graph_index_of (cg, "dense1")));
+  const float *dy = lam_net_grad_ptr (c->net, lam_graph_index_of (cg, "relu"));
+  const float *y = lam_net_output_ptr (c->net, lam_graph_index_of (cg, "relu"));
+  const LamTensorInfo *tb = lam_net_find_tensor (c->net, "dense1.bias");
+  g_assert_nonnull (dy);
+  for (int o = 0; o < 5; o++)
+    {
+      double db = 0;
+      for (int b = 0; b < 3; b++)
+        db += y[b * 5 + o] > 0 ? dy[b * 5 + o] : 0;
+      g_assert_cmpfloat_with_epsilon (c->ana[tb->offset + o], db, 1e-6);
+    }
+  check_free (c);
+}
+
+/* Conv2D */
+
+typedef struct {
+  int C, H, W, filters, k, stride, pad;
+} ConvCase;
+
+static void
+test_conv2d (void)
+{
+  static const ConvCase cases[] = {
+    { 2, 5, 6, 3, 3, 1, 1 },   /* same padding */
+    { 2, 7, 6, 3, 3, 2, 1 },   /* stride 2 with padding */
+    { 3, 7, 7, 2, 3, 2, 0 },   /* stride 2, no padding */
+    { 2, 6, 5, 3, 5, 1, 2 },   /* 5×5 kernel */
+    { 3, 5, 6, 4, 1, 1, 0 },   /* 1×1 (the pointwise path) */
+    { 2, 6, 7, 3, 1, 2, 0 },   /* 1×1 stride 2 (not pointwise) */
+    { 2, 6, 6, 2, 2, 2, 0 },   /* 2×2 stride 2 */
+    { 1, 5, 7, 2, 4, 3, 2 },   /* padding larger than stride, ragged edge */
+    { 2, 4, 5, 3, 3, 1, 3 },   /* padding 3 > kernel / 2: all-zero border rows */
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      const ConvCase *cc = &cases[i];
+      g_test_message ("Conv2D C=%d %dx%d filters=%d k=%d stride=%d pad=%d", cc->C, cc->H, cc->W,
+                      cc->filters, cc->k, cc->stride, cc->pad);
+      /* input → pre (3×3, bias) → conv → flatten → dense → xent */
+      LamGraph *g = graph_with_input (cc->C, cc->H, cc->W);
+      add_conv (g, "pre", "input", cc->C, 3, 1, 1, TRUE);
+      add_conv (g, "conv", "pre", cc->filters, cc->k, cc->stride, cc->pad, i % 2 == 0);
+      add_head (g, "conv", TRUE, 4, LAM_LAYER_SOFTMAX_XENT);
+      gradcheck_graph (g, 2, 10 + i, 0);
+    }
+}
+
+/* Conv2D as the first layer and with a 3×3 pre-layer (input gradient
+ * through a spatial kernel). */
+static void
+test_conv2d_chain (void)
+{
+  LamGraph *g = graph_with_input (2, 6, 5);
+  add_conv (g, "conv1", "input", 3, 3, 1, 1, TRUE);
+  add_conv (g, "conv2", "conv1", 2, 3, 2, 1, TRUE);
+  add_head (g, "conv2", TRUE, 3, LAM_LAYER_SOFTMAX_XENT);
+  gradcheck_graph (g, 3, 20, 0);
+}
+
+/* Pools */
+
+typedef struct {
+  int k, stride, pad;
+} PoolCase;
+
+static const PoolCase pool_cases[] = {
+  { 2, 2, 0 },
+  { 3, 2, 1 },
+  { 3, 1, 1 },
+  { 2, 2, 1 },
+  { 3, 3, 0 },
+  { 2, 1, 0 },
+};
+
+static void
+pool_test (LamLayerKind kind, guint64 seed0)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (pool_cases); i++)
+    {
+      const PoolCase *pc = &pool_cases[i];
+      g_test_message ("%s k=%d stride=%d pad=%d", lam_layer_info (kind)->type_name, pc->k,
+                      pc->stride, pc->pad);
+      LamGraph *g = graph_with_input (2, 7, 6);
+      add_conv (g, "pre", "input", 2, 3, 1, 1, TRUE);
+      add_pool (g, kind, "pool", "pre", pc->k, pc->stride, pc->pad);
+      add_head (g, "pool", TRUE, 3, LAM_LAYER_SOFTMAX_XENT);
+      /* Max pool: a smaller step crosses fewer argmax changes. */
+      gradcheck_graph (g, 2, seed0 + i, kind == LAM_LAYER_MAXPOOL2D ? 1.0 / 512 : 0);
+    }
+}
+
+static void
+test_maxpool2d (void)
+{
+  pool_test (LAM_LAYER_MAXPOOL2D, 30);
+}
+
+static void
+test_avgpool2d (void)
+{
+  pool_test (LAM_LAYER_AVGPOOL2D, 40);
+}
+
+static void
+test_globalavgpool (void)
+{
+  LamGraph *g = graph_with_input (2, 5, 6);
+  add_conv (g, "pre", "input", 3, 3, 1, 1, TRUE);
+  add (g, LAM_LAYER_GLOBALAVGPOOL, "gap", "pre");
+  add_head (g, "gap", FALSE, 3, LAM_LAYER_SOFTMAX_XENT);
+  gradcheck_graph (g, 3, 50, 0);
+}
+
+static void
+test_flatten (void)
+{
+  /* Flatten between two parameter layers, and a Flatten of a vector. */
+  LamGraph *g = graph_with_input (2, 4, 5);
+  add_conv (g, "pre", "input", 2, 3, 1, 0, TRUE);
+  add (g, LAM_LAYER_FLATTEN, "flatten", "pre");
+  add (g, LAM_LAYER_FLATTEN, "flatten2", "flatten");
+  add_head (g, "flatten2", FALSE, 4, LAM_LAYER_SOFTMAX_XENT);
+  gradcheck_graph (g, 2, 51, 0);
+}
+
+/* Activations: input → dense → ACT → dense → xent, and an image version
+ * (conv → ACT → flatten → dense). */
+
+static void
+act_test (LamLayerKind kind, float alpha, guint64 seed)
+{
+  gboolean kinked = kind == LAM_LAYER_RELU || kind == LAM_LAYER_LEAKYRELU;
+  double h = kinked ? 1.0 / 512 : 0;
+  LamGraph *g = graph_with_input (6, 1, 1);
+  add_dense (g, "pre", "input", 8, TRUE);
+  add (g, kind, "act", "pre")->p.alpha = alpha;
+  add_dense (g, "post", "act", 4, TRUE);
+  add (g, LAM_LAYER_SOFTMAX_XENT, "loss", "post");
+  gradcheck_graph (g, 3, seed, h);
+
+  g = graph_with_input (2, 4, 5);
+  add_conv (g, "pre", "input", 2, 3, 1, 1, TRUE);
+  add (g, kind, "act", "pre")->p.alpha = alpha;
+  add_head (g, "act", TRUE, 3, LAM_LAYER_SOFTMAX_XENT);
+  gradcheck_graph (g, 2, seed + 1, h);
+}
+
+static void
+test_relu (void)
+{
+  /* Dense/Conv2D → ReLU runs fused; LAMINA_NO_FUSION=1 runs it as two ops. */
+  act_test (LAM_LAYER_RELU, 0, 60);
+  g_setenv ("LAMINA_NO_FUSION", "1", TRUE);
+  act_test (LAM_LAYER_RELU, 0, 160);
+  g_unsetenv ("LAMINA_NO_FUSION");
+
+  /* ReLU after a pool and after an Add: never fused. */
+  LamGraph *g = graph_with_input (2, 6, 5);
+  add_conv (g, "pre", "input", 3, 3, 1, 1, TRUE);
+  add_pool (g, LAM_LAYER_AVGPOOL2D, "avg", "pre", 2, 1, 0);
+  add (g, LAM_LAYER_RELU, "relu", "avg");
+  add_head (g, "relu", TRUE, 3, LAM_LAYER_SOFTMAX_XENT);
+  gradcheck_graph (g, 2, 162, 1.0 / 512);
+}
+static void test_leakyrelu (void) { act_test (LAM_LAYER_LEAKYRELU, 0.1f, 62); }
+static void test_tanh (void) { act_test (LAM_LAYER_TANH, 0, 64); }
+static void test_sigmoid (void) { act_test (LAM_LAYER_SIGMOID, 0, 66); }
+static void test_gelu (void) { act_test (LAM_LAYER_GELU, 0, 68); }
+
+static void
+test_softmax (void)
+{
+  /* Softmax feeding MSE (SoftmaxCrossEntropy refuses a Softmax input). */
+  LamGraph *g = graph_with_input (6, 1, 1);
+  add_dense (g, "pre", "input", 5, TRUE);
+  add (g, LAM_LAYER_SOFTMAX, "softmax", "pre");
+  add (g, LAM_LAYER_MSE, "loss", "softmax");
+  gradcheck_graph (g, 3, 70, 0);
+
+  /* over an image's flattened values, with a layer after it */
+  g = graph_with_input (2, 3, 3);
+  add_conv (g, "pre", "input", 2, 3, 1, 1, TRUE);
+  add (g, LAM_LAYER_SOFTMAX, "softmax", "pre");
+  add_head (g, "softmax", TRUE, 3, LAM_LAYER_MSE);
+  gradcheck_graph (g, 2, 71, 0);
+}
+
+static void
+test_dropout (void)
+{
+  LamGraph *g = graph_with_input (6, 1, 1);
+  add_dense (g, "pre", "input", 16, TRUE);
+  add (g, LAM_LAYER_DROPOUT, "dropout", "pre")->p.rate = 0.3f;
+  add_dense (g, "post", "dropout", 4, TRUE);
+  add (g, LAM_LAYER_SOFTMAX_XENT, "loss", "post");
+
+  /* The mask is a function of the seed: some units are dropped, the
+   * rest scaled by 1/(1-rate), and the same seed repeats it. */
+  Check *c = check_new (g, 3, 80);
+  int di = lam_graph_index_of (lam_net_graph (c->net), "dropout");
+  int pi = lam_graph_index_of (lam_net_graph (c->net), "pre");
+  float y1[48], y2[48];
+  lam_net_forward (c->net, TRUE, c->seed);
+  lam_net_read_output (c->net, di, y1);
+  const float *x = lam_net_output_ptr (c->net, pi);
+  int zeros = 0;
+  for (int i = 0; i < 48; i++)
+    {
+      if (y1[i] == 0)
+        zeros++;
+      else
+        g_assert_cmpfloat_with_epsilon (y1[i], x[i] / 0.7f, 1e-6);
+    }
+  g_assert_cmpint (zeros, >, 0);
+  g_assert_cmpint (zeros, <, 48);
+  lam_net_forward (c->net, TRUE, c->seed);
+  lam_net_read_output (c->net, di, y2);
+  g_assert_cmpmem (y1, sizeof y1, y2, sizeof y2);
+  lam_net_forward (c->net, TRUE, c->seed + 1);
+  lam_net_read_output (c->net, di, y2);
+  g_assert_true (memcmp (y1, y2, sizeof y1) != 0);
+  /* evaluation: the identity */
+  lam_net_forward (c->net, FALSE, c->seed);
+  lam_net_read_output (c->net, di, y2);
+  g_assert_cmpmem (x, sizeof y2, y2, sizeof y2);
+  check_free (c);
+
+  gradcheck_graph (g, 3, 80, 0);
+}
+
+static void
+test_batchnorm_image (void)
+{
+  /* input → conv (no bias: BatchNorm cancels it) → BN → tanh → flatten → dense */
+  LamGraph *g = graph_with_input (2, 4, 5);
+  add_conv (g, "pre", "input", 3, 3, 1, 1, FALSE);
+  add (g, LAM_LAYER_BATCHNORM, "bn", "pre");
+  add (g, LAM_LAYER_TANH, "tanh", "bn");
+  add_head (g, "tanh", TRUE, 3, LAM_LAYER_SOFTMAX_XENT);
+  gradcheck_graph (g, 3, 90, 0);
+
+  /* BN straight after the input (its γ/β only) and straight before the loss */
+  g = graph_with_input (2, 3, 4);
+  add (g, LAM_LAYER_BATCHNORM, "bn", "input");
+  add_conv (g, "conv", "bn", 2, 3, 1, 0, TRUE);
+  add (g, LAM_LAYER_BATCHNORM, "bn2", "conv");
+  add (g, LAM_LAYER_FLATTEN, "flatten", "bn2");
+  add (g, LAM_LAYER_SOFTMAX_XENT, "loss", "flatten");
+  gradcheck_graph (g, 2, 91, 0);
+}
+
+static void
+test_batchnorm_vector (void)
+{
+  /* Per-feature statistics over the batch: needs a few samples. */
+  LamGraph *g = graph_with_input (6, 1, 1);
+  add_dense (g, "pre", "input", 5, FALSE);
+  add (g, LAM_LAYER_BATCHNORM, "bn", "pre");
+  add (g, LAM_LAYER_SIGMOID, "sig", "bn");
+  add_dense (g, "post", "sig", 3, TRUE);
+  add (g, LAM_LAYER_SOFTMAX_XENT, "loss", "post");
+  gradcheck_graph (g, 4, 92, 0);
+}
+
+static void
+test_add (void)
+{
+  /* A residual block: "a" feeds both the branch and the Add (fan-out). */
+  LamGraph *g = graph_with_input (2, 5, 5);
+  add_conv (g, "a", "input", 3, 3, 1, 1, TRUE);
+  add (g, LAM_LAYER_TANH, "t", "a");
+  add_conv (g, "b", "t", 3, 3, 1, 1, TRUE);
+  add (g, LAM_LAYER_ADD, "add", "a");
+  lam_graph_connect (g, "b", "add");
+  add_head (g, "add", TRUE, 3, LAM_LAYER_SOFTMAX_XENT);
+  gradcheck_graph (g, 2, 100, 0);
+
+  /* Three inputs, one of them twice, and a node that feeds three
+   * consumers (fan-out of 3 through scratch). */
+  g = graph_with_input (5, 1, 1);
+  add_dense (g, "a", "input", 4, TRUE);
+  add (g, LAM_LAYER_SIGMOID, "s", "a");
+  add_dense (g, "b", "s", 4, TRUE);
+  add (g, LAM_LAYER_ADD, "add", "a");
+  lam_graph_connect (g, "b", "add");
+  lam_graph_connect (g, "a", "add");
+  add (g, LAM_LAYER_GELU, "gelu", "add");
+  add_dense (g, "post", "gelu", 3, TRUE);
+  add (g, LAM_LAYER_SOFTMAX_XENT, "loss", "post");
+  gradcheck_graph (g, 3, 101, 0);
+}
+
+static void
+test_concat (void)
+{
+  /* images: channels 2 + 3, the first also feeding the second */
+  LamGraph *g = graph_with_input (2, 4, 5);
+  add_conv (g, "a", "input", 2, 3, 1, 1, TRUE);
+  add_conv (g, "b", "a", 3, 3, 1, 1, TRUE);
+  add (g, LAM_LAYER_CONCAT, "cat", "a");
+  lam_graph_connect (g, "b", "cat");
+  add_conv (g, "mix", "cat", 2, 1, 1, 0, TRUE);
+  add_head (g, "mix", TRUE, 3, LAM_LAYER_SOFTMAX_XENT);
+  gradcheck_graph (g, 2, 110, 0);
+
+  /* vectors: three inputs, one repeated */
+  g = graph_with_input (5, 1, 1);
+  add_dense (g, "a", "input", 3, TRUE);
+  add_dense (g, "b", "input", 4, TRUE);
+  add (g, LAM_LAYER_CONCAT, "cat", "a");
+  lam_graph_connect (g, "b", "cat");
+  lam_graph_connect (g, "a", "cat");
+  add_dense (g, "post", "cat", 3, TRUE);
+  add (g, LAM_LAYER_SOFTMAX_XENT, "loss", "post");
+  gradcheck_graph (g, 3, 111, 0);
+}
+
+/* Losses: logits straight from a Dense layer. */
+static void
+test_xent (void)
+{
+  LamGraph *g = graph_with_input (4, 1, 1);
+  add_dense (g, "logits", "input", 6, TRUE);
+  add (g, LAM_LAYER_SOFTMAX_XENT, "loss", "logits");
+  gradcheck_graph (g, 4, 120, 0);
+
+  /* two classes, batch 1 */
+  g = graph_with_input (3, 1, 1);
+  add_dense (g, "logits", "input", 2, TRUE);
+  add (g, LAM_LAYER_SOFTMAX_XENT, "loss", "logits");
+  gradcheck_graph (g, 1, 121, 0);
+}
+
+static void
+test_mse (void)
+{
+  LamGraph *g = graph_with_input (4, 1, 1);
+  add_dense (g, "pred", "input", 5, TRUE);
+  add (g, LAM_LAYER_MSE, "loss", "pred");
+  gradcheck_graph (g, 4, 130, 0);
+
+  g = graph_with_input (2, 3, 3);
+  add_conv (g, "pre", "input", 2, 3, 1, 1, TRUE);
+  add (g, LAM_LAYER_SIGMOID, "sig", "pre");
+  add (g, LAM_LAYER_FLATTEN, "flat", "sig");
+  add (g, LAM_LAYER_MSE, "loss", "flat");
+  gradcheck_graph (g, 2, 131, 0);
+}
+
+/* A small residual network with every kind of merge, pool and norm. */
+static void
+test_mixed (void)
+{
+  LamGraph *g = graph_with_input (2, 6, 6);
+  add_conv (g, "stem", "input", 4, 3, 1, 1, FALSE);
+  add (g, LAM_LAYER_BATCHNORM, "bn1", "stem");
+  add (g, LAM_LAYER_GELU, "g1", "bn1");
+  add_conv (g, "c2", "g1", 4, 3, 1, 1, FALSE);
+  add (g, LAM_LAYER_BATCHNORM, "bn2", "c2");
+  add (g, LAM_LAYER_ADD, "res", "bn2");
+  lam_graph_connect (g, "g1", "res");
+  add_pool (g, LAM_LAYER_AVGPOOL2D, "avg", "res", 2, 2, 0);
+  add_conv (g, "side", "avg", 2, 1, 1, 0, TRUE);
+  add (g, LAM_LAYER_CONCAT, "cat", "avg");
+  lam_graph_connect (g, "side", "cat");
+  add (g, LAM_LAYER_GLOBALAVGPOOL, "gap", "cat");
+  add (g, LAM_LAYER_DROPOUT, "drop", "gap")->p.rate = 0.2f;
+  add_head (g, "drop", FALSE, 3, LAM_LAYER_SOFTMAX_XENT);
+  gradcheck_graph (g, 3, 140, 0);
+}
+
+/* The checker must be able to fail. */
+static void
+test_sanity (void)
+{
+  g_autoptr(LamGraph) g = graph_with_input (6, 1, 1);
+  add_dense (g, "pre", "input", 5, TRUE);
+  add (g, LAM_LAYER_TANH, "tanh", "pre");
+  add_dense (g, "post", "tanh", 4, TRUE);
+  add (g, LAM_LAYER_SOFTMAX_XENT, "loss", "post");
+  Check *c = check_new (g, 3, 150);
+  const LamTensorInfo *tw = lam_net_find_tensor (c->net, "pre.weight");
+  const LamTensorInfo *tb = lam_net_find_tensor (c->net, "post.bias");
+  TensorResult r;
+
+  check_backward (c);
+  check_tensor (c, tw, &r);
+  g_assert_true (tensor_ok (tw, &r));
+  check_tensor (c, tb, &r);
+  g_assert_true (tensor_ok (tb, &r));
+
+  /* one element's sign flipped (post.bias has 4 elements: all checked) */
+  gsize big = 0;
+  for (gsize i = 1; i < tb->n; i++)
+    if (fabs (c->ana[tb->offset + i]) > fabs (c->ana[tb->offset + big]))
+      big = i;
+  c->ana[tb->offset + big] = -c->ana[tb->offset + big];
+  check_tensor (c, tb, &r);
+  g_assert_false (tensor_ok (tb, &r));
+  g_assert_cmpuint (r.worst, ==, big);
+  c->ana[tb->offset + big] = -c->ana[tb->offset + big];
+
+  /* a whole tensor 5 % too large */
+  for (gsize i = 0; i < tw->n; i++)
+    c->ana[tw->offset + i] *= 1.05;
+  check_tensor (c, tw, &r);
+  g_assert_false (tensor_ok (tw, &r));
+  for (gsize i = 0; i < tw->n; i++)
+    c->ana[tw->offset + i] /= 1.05;
+
+  /* two elements swapped */
+  double t = c->ana[tw->offset + 0];
+  c->ana[tw->offset + 0] = c->ana[tw->offset + 7];
+  c->ana[tw->offset + 7] = t;
+  c->max_elems = (int) tw->n;
+  check_tensor (c, tw, &r);
+  g_assert_false (tensor_ok (tw, &r));
+
+  check_free (c);
+}
+
+/* Determinism */
+
+static LamGraph *
+small_conv_net (void)
+{
+  LamGraph *g = graph_with_input (3, 12, 12);
+  add_conv (g, "conv1", "input", 8, 3, 1, 1, TRUE);
+  add (g, LAM_LAYER_BATCHNORM, "bn1", "conv1");
+  add (g, LAM_LAYER_RELU, "relu1", "bn1");
+  add_pool (g, LAM_LAYER_MAXPOOL2D, "pool1", "relu1", 2, 2, 0);
+  add_conv (g, "conv2", "pool1", 8, 3, 1, 1, TRUE);
+  add (g, LAM_LAYER_RELU, "relu2", "conv2");
+  add (g, LAM_LAYER_ADD, "res", "relu2");
+  lam_graph_connect (g, "pool1", "res");
+  add (g, LAM_LAYER_FLATTEN, "flat", "res");
+  add_dense (g, "fc1", "flat", 32, TRUE);
+  add (g, LAM_LAYER_DROPOUT, "drop", "fc1")->p.rate = 0.25f;
+  add (g, LAM_LAYER_GELU, "gelu", "drop");
+  add_dense (g, "fc2", "gelu", 10, TRUE);
+  add (g, LAM_LAYER_SOFTMAX_XENT, "loss", "fc2");
+  return g;
+}
+
+/* Trains for a few SGD steps on fixed synthetic batches; returns the
+ * parameters followed by the BatchNorm state. */
+static float *
+train_run (int n_threads, gsize *n_out)
+{
+  g_autoptr(LamGraph) g = small_conv_net ();
+  g_autoptr(GError) error = NULL;
+  LamBackend *be = lam_backend_new_cpu (n_threads);
+  const int B = 16;
+  LamNet *net = lam_net_new (g, be, B, &error);
+  LamOptConfig cfg;
+
+  g_assert_no_error (error);
+  g_assert_cmpint (be->n_threads, ==, n_threads);
+  lam_net_init_params (net, 7);
+  lam_opt_config_init (&cfg);
+  cfg.kind = LAM_OPT_SGD;
+  cfg.lr = 0.05f;
+  cfg.momentum = 0.9f;
+  cfg.weight_decay = 1e-4f;
+  LamOptimizer *opt = lam_optimizer_new (&cfg, be, lam_net_n_params (net));
+
+  GRand *rand = g_rand_new_with_seed (99);
+  gsize in_n = (gsize) B * 3 * 12 * 12;
+  for (int step = 0; step < 4; step++)
+    {
+      float *x = lam_net_input (net);
+      for (gsize i = 0; i < in_n; i++)
+        x[i] = (float) g_rand_double_range (rand, -1, 1);
+      for (int b = 0; b < B; b++)
+        lam_net_labels (net)[b] = g_rand_int_range (rand, 0, 10);
+      lam_net_stats_reset (net);
+      lam_net_forward (net, TRUE, 1000 + step);
+      lam_net_backward (net);
+      g_assert_true (lam_optimizer_step (opt, lam_net_params (net), lam_net_grads (net), cfg.lr, &error));
+      g_assert_no_error (error);
+    }
+  g_rand_free (rand);
+
+  gsize np = lam_net_n_params (net), ns = lam_net_n_state (net);
+  float *out = g_new (float, np + ns);
+  lam_net_read_params (net, out);
+  lam_net_read_state (net, out + np);
+  *n_out = np + ns;
+  for (gsize i = 0; i < np + ns; i++)
+    g_assert_true (isfinite (out[i]));
+  lam_optimizer_free (opt);
+  lam_net_free (net);
+  lam_backend_free (be);
+  return out;
+}
+
+static void
+test_determinism_same_seed (void)
+{
+  for (int threads = 1; threads <= 2; threads++)
+    {
+      gsize n1, n2;
+      g_autofree float *a = train_run (threads, &n1);
+      g_autofree float *b = train_run (threads, &n2);
+      g_assert_cmpuint (n1, ==, n2);
+      g_assert_cmpmem (a, n1 * sizeof (float), b, n2 * sizeof (float));
+    }
+}
+
+/* The CPU backend splits work into chunks that depend only on the job
+ * (not on the thread count) and reduces partial sums in chunk order, so
+ * any number of threads gives the same bits. The net above is large
+ * enough at batch 16 for its convolutions to run in several chunks. */
+static void
+test_determinism_threads (void)
+{
+  gsize n1;
+  g_autofree float *a = train_run (1, &n1);
+
+  for (int threads = 2; threads <= 3; threads++)
+    {
+      gsize n2, differ = 0;
+      g_autofree float *b = train_run (threads, &n2);
+      double max_rel = 0;
+
+      g_assert_cmpuint (n1, ==, n2);
+      for (gsize i = 0; i < n1; i++)
+        {
+          if (memcmp (&a[i], &b[i], sizeof (float)) != 0)
+            differ++;
+          max_rel = MAX (max_rel, fabs (a[i] - b[i]) / MAX (fabs (a[i]), 1e-3));
+        }
+      g_test_message ("1 vs %d threads: %zu of %zu values differ, max relative difference %.3g",
+                      threads, differ, n1, max_rel);
+      g_assert_cmpmem (a, n1 * sizeof (float), b, n2 * sizeof (float));
+    }
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/engine/gradcheck/sanity", test_sanity);
+  g_test_add_func ("/engine/layer/dense/grad", test_dense);
+  g_test_add_func ("/engine/layer/dense/grad-ptr", test_dense_grad_ptr);
+  g_test_add_func ("/engine/layer/dense/grad-ptr-fused", test_grad_ptr_fused);
+  g_test_add_func ("/engine/layer/conv2d/grad", test_conv2d);
+  g_test_add_func ("/engine/layer/conv2d/grad-chain", test_conv2d_chain);
+  g_test_add_func ("/engine/layer/maxpool2d/grad", test_maxpool2d);
+  g_test_add_func ("/engine/layer/avgpool2d/grad", test_avgpool2d);
+  g_test_add_func ("/engine/layer/globalavgpool/grad", test_globalavgpool);
+  g_test_add_func ("/engine/layer/flatten/grad", test_flatten);
+  g_test_add_func ("/engine/layer/relu/grad", test_relu);
+  g_test_add_func ("/engine/layer/leakyrelu/grad", test_leakyrelu);
+  g_test_add_func ("/engine/layer/tanh/grad", test_tanh);
+  g_test_add_func ("/engine/layer/sigmoid/grad", test_sigmoid);
+  g_test_add_func ("/engine/layer/gelu/grad", test_gelu);
+  g_test_add_func ("/engine/layer/softmax/grad", test_softmax);
+  g_test_add_func ("/engine/layer/dropout/grad", test_dropout);
+  g_test_add_func ("/engine/layer/batchnorm/grad-image", test_batchnorm_image);
+  g_test_add_func ("/engine/layer/batchnorm/grad-vector", test_batchnorm_vector);
+  g_test_add_func ("/engine/layer/add/grad", test_add);
+  g_test_add_func ("/engine/layer/concat/grad", test_concat);
+  g_test_add_func ("/engine/loss/softmax-xent/grad", test_xent);
+  g_test_add_func ("/engine/loss/mse/grad", test_mse);
+  g_test_add_func ("/engine/net/mixed/grad", test_mixed);
+  g_test_add_func ("/engine/net/determinism/same-seed", test_determinism_same_seed);
+  g_test_add_func ("/engine/net/determinism/threads", test_determinism_threads);
+
+  return g_test_run ();
+}
