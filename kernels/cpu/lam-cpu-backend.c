@@ -762,6 +762,7 @@ lam_backend_new_cpu (int n_threads)
   if (g_once_init_enter (&ops_init))
     {
       _lam_cpu_conv_init (&cpu_ops);
+      _lam_cpu_seq_init (&cpu_ops);
       g_once_init_leave (&ops_init, 1);
     }
 #ifdef HAVE_OPENBLAS_SET_NUM_THREADS

@@ -48,8 +48,10 @@ im2col (const LamConvShape *s, const float *restrict x, float *restrict col, gsi
               const float *src = x + ((gsize) c * s->H + ih) * s->W - p + kj;
               for (int ow = 0; ow < ow_lo; ow++)
                 dst[ow] = 0;
+              /* rows are short (a few dozen floats): an inline loop beats memcpy */
               if (st == 1)
-                memcpy (dst + ow_lo, src + ow_lo, (ow_hi - ow_lo) * sizeof (float));
+                for (int ow = ow_lo; ow < ow_hi; ow++)
+                  dst[ow] = src[ow];
               else
                 for (int ow = ow_lo; ow < ow_hi; ow++)
                   dst[ow] = src[ow * st];
@@ -301,18 +303,23 @@ maxpool_forward_worker (void *ctx, int tid, int nt, int thread)
       gint32 *am = a->argmax + pl * s->OH * s->OW;
       if (s->K == 2 && s->stride == 2 && s->pad == 0)
         {
-          /* the common 2×2 window: no bounds to check */
+          /* the common 2×2 window, branch-free so it vectorises */
           for (int oh = 0; oh < s->OH; oh++)
             {
-              const float *r0 = x + 2 * oh * s->W, *r1 = r0 + s->W;
+              const float *restrict r0 = x + 2 * oh * s->W, *restrict r1 = r0 + s->W;
+              float *restrict yo = y + oh * s->OW;
+              gint32 *restrict ao = am + oh * s->OW;
+              gint32 base = 2 * oh * s->W;
               for (int ow = 0; ow < s->OW; ow++)
                 {
-                  int j = 2 * ow, i0 = 2 * oh * s->W + j;
-                  float a0 = r0[j], a1 = r0[j + 1], b0 = r1[j], b1 = r1[j + 1];
-                  float m0 = a1 > a0 ? a1 : a0, m1 = b1 > b0 ? b1 : b0;
-                  int k0 = a1 > a0 ? i0 + 1 : i0, k1 = b1 > b0 ? i0 + s->W + 1 : i0 + s->W;
-                  y[oh * s->OW + ow] = m1 > m0 ? m1 : m0;
-                  am[oh * s->OW + ow] = m1 > m0 ? k1 : k0;
+                  float a0 = r0[2 * ow], a1 = r0[2 * ow + 1], b0 = r1[2 * ow], b1 = r1[2 * ow + 1];
+                  gint32 ca = a1 > a0, cb = b1 > b0;
+                  float ma = ca ? a1 : a0, mb = cb ? b1 : b0;
+                  gint32 cm = mb > ma;
+                  /* first maximum in row-major order, as the general path picks */
+                  gint32 ka = base + 2 * ow + ca, kb = base + s->W + 2 * ow + cb;
+                  yo[ow] = cm ? mb : ma;
+                  ao[ow] = ka + cm * (kb - ka);
                 }
             }
           continue;

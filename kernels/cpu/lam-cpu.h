@@ -34,5 +34,6 @@ int    _lam_cpu_chunks  (gsize work, gsize items);
 void   _lam_cpu_run     (LamCpu *cpu, gsize work, gsize items, LamPoolFunc fn, void *ctx);
 
 void   _lam_cpu_conv_init (LamBackendOps *ops);
+void   _lam_cpu_seq_init  (LamBackendOps *ops);   /* lam-cpu-seq.c */
 
 G_END_DECLS
