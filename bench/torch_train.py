@@ -11,7 +11,7 @@ that its throughput and accuracy can be compared with Lamina's:
     test accuracy on the 10000 t10k images.
   * init: weights uniform in +-sqrt(6/fan_in) (He) when the layer's output
     goes into a ReLU, else +-sqrt(6/(fan_in+fan_out)) (Xavier); biases zero.
-  * optimiser: SGD lr 0.05, momentum 0.9 (PyTorch's momentum form, the same
+  * optimiser: SGD with the preset's lr and momentum (PyTorch's momentum form, the same
     as Lamina's), no weight decay, constant rate; mean softmax cross-entropy.
 
 Timing covers the training epochs only: for each step, gather the batch by
@@ -50,8 +50,10 @@ def parse_args():
                    help="OPENBLAS_NUM_THREADS (0: keep the environment's, else the best for the model)")
     p.add_argument("--limit", type=int, default=0,
                    help="use at most N training images (0: all 55000)")
-    p.add_argument("--lr", type=float, default=0.05)
-    p.add_argument("--momentum", type=float, default=0.9)
+    p.add_argument("--lr", type=float, default=None,
+                   help="learning rate (default: the Lamina preset's)")
+    p.add_argument("--momentum", type=float, default=None,
+                   help="SGD momentum (default: the Lamina preset's)")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--warmup", type=int, default=0,
                    help="untimed warm-up steps on a throw-away copy of the model (default 0)")
@@ -72,8 +74,24 @@ def read_idx(path):
     raise ValueError("%s: not an IDX images/labels file (magic 0x%x)" % (path, magic))
 
 
+def preset_optimizer(model):
+    """The learning rate and momentum of resources/presets/MODEL.json, so both
+    sides always train with the same hyperparameters."""
+    import json
+    here = os.path.dirname(os.path.abspath(__file__))
+    with open(os.path.join(here, "..", "resources", "presets", model + ".json")) as f:
+        opt = json.load(f)["training"]["optimizer"]
+    assert opt["kind"] == "sgd", "torch_train.py mirrors SGD presets only"
+    return opt["lr"], opt.get("momentum", 0.0)
+
+
 def main():
     args = parse_args()
+    lr, momentum = preset_optimizer(args.model)
+    if args.lr is None:
+        args.lr = lr
+    if args.momentum is None:
+        args.momentum = momentum
     tt, bt = BEST[args.model]
     threads = args.threads or tt
     if args.blas_threads:
