@@ -55,6 +55,8 @@ def parse_args():
     p.add_argument("--momentum", type=float, default=None,
                    help="SGD momentum (default: the Lamina preset's)")
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--device", default="cpu", help="cpu or cuda (bench/gpu-check)")
+    p.add_argument("--compile", action="store_true", help="torch.compile the model (GPU check)")
     p.add_argument("--warmup", type=int, default=0,
                    help="untimed warm-up steps on a throw-away copy of the model (default 0)")
     return p.parse_args()
@@ -157,6 +159,13 @@ def main():
             w.uniform_(-bound, bound)
             m.bias.zero_()
 
+    device = torch.device(args.device)
+    model.to(device)
+    x_train, y_train = x_train.to(device), y_train.to(device)
+    x_test, y_test = x_test.to(device), y_test.to(device)
+    if args.compile:
+        model = torch.compile(model)
+    sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
     loss_fn = nn.CrossEntropyLoss()
 
     def make_opt(m):
@@ -186,12 +195,14 @@ def main():
     seconds = 0.0
     last_loss = float("nan")
     for epoch in range(args.epochs):
-        perm = torch.randperm(n_train)  # outside the timed region, like the eval
+        perm = torch.randperm(n_train).to(device)  # outside the timed region, like the eval
+        sync()
         t0 = time.perf_counter()
-        loss_sum = torch.zeros(())
+        loss_sum = torch.zeros((), device=device)
         for s in range(steps):
             loss = step(model, opt, perm[s * B:(s + 1) * B])
             loss_sum += loss.detach()
+        sync()
         seconds += time.perf_counter() - t0
         last_loss = float(loss_sum) / steps
         if not math.isfinite(last_loss):
@@ -208,6 +219,7 @@ def main():
     print(json.dumps({
         "model": args.model,
         "framework": "pytorch",
+        "device": args.device + (" compiled" if args.compile else ""),
         "torch": torch.__version__,
         "threads": threads,
         "blas_threads": blas_threads,
