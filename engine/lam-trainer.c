@@ -438,11 +438,12 @@ step_locked (LamTrainer *t, LamMetrics *m, GError **error)
   if (t->step_in_epoch >= t->steps_per_epoch)
     {
       mm.epoch_end = TRUE;
+      /* training time excludes the validation pass */
       t->elapsed += (g_get_monotonic_time () - t0) / 1e6;
-      t0 = g_get_monotonic_time ();
       if (t->data.val && t->data.val->n > 0 &&
           !evaluate_locked (t, t->data.val, &mm.val_loss, &mm.val_accuracy, NULL, error))
         return FALSE;
+      t0 = g_get_monotonic_time ();
       t->epoch++;
       t->step_in_epoch = 0;
     }
