@@ -1,5 +1,6 @@
 /* lam-dataset.c: IDX (MNIST-format) loading, Fashion-MNIST, synthetic
- * 2-D sets, and the train/validation/test split of a LamDataSpec.
+ * 2-D sets, sequence tasks and the text corpus, and the
+ * train/validation/test split of a LamDataSpec.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -24,6 +25,7 @@
 
 /* Random streams, one per use, so that seeds do not correlate. */
 #define STREAM_SYNTH     0x53594e00u   /* + kind */
+#define STREAM_TEXT      0x54585400u
 #define STREAM_VAL       0x56414c00u
 #define STREAM_HOLDOUT   0x54455354u
 
@@ -35,9 +37,12 @@ static const char * const fashion_names[] = {
   "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot", NULL
 };
 
-static const char * const synth_names[LAM_N_SYNTH] = {
-  "spiral", "moons", "circles", "xor", "blobs"
+static const char * const synth_names[LAM_N_SYNTH_ALL] = {
+  "spiral", "moons", "circles", "xor", "blobs",
+  "adding", "sine", "parity", "text"
 };
+
+#define TEXT_CORPUS_FILE "lamina-corpus.txt"
 
 G_DEFINE_AUTO_CLEANUP_FREE_FUNC (gzFile, gzclose, NULL)
 
@@ -329,14 +334,14 @@ lam_dataset_load_fashion_mnist (gboolean train, GError **error)
 const char *
 lam_synth_kind_name (LamSynthKind kind)
 {
-  g_return_val_if_fail (kind >= 0 && kind < LAM_N_SYNTH, NULL);
+  g_return_val_if_fail (kind >= 0 && kind < LAM_N_SYNTH_ALL, NULL);
   return synth_names[kind];
 }
 
 gboolean
 lam_synth_kind_from_name (const char *name, LamSynthKind *kind)
 {
-  for (int k = 0; k < LAM_N_SYNTH; k++)
+  for (int k = 0; k < LAM_N_SYNTH_ALL; k++)
     if (g_strcmp0 (name, synth_names[k]) == 0)
       {
         if (kind != NULL)
@@ -361,8 +366,9 @@ lam_dataset_synthetic (LamSynthKind kind, int n, float noise, int n_classes,
 
   if (kind < 0 || kind >= LAM_N_SYNTH)
     {
+      /* the sequence sets share the names, not this function: lam_dataset_sequence */
       g_set_error (error, LAM_ERROR, LAM_ERROR_INVALID_ARGUMENT,
-                   "kind %d is not a synthetic dataset", (int) kind);
+                   "kind %d is not a synthetic 2-D dataset", (int) kind);
       return NULL;
     }
   if (n < 4 || n > 1000000)
@@ -440,7 +446,6 @@ lam_dataset_synthetic (LamSynthKind kind, int n, float noise, int n_classes,
           x = 0.6 * cos (t) + r * lam_rng_normal (&rng);
           y = 0.6 * sin (t) + r * lam_rng_normal (&rng);
           break;
-        case LAM_N_SYNTH:
         default:
           g_assert_not_reached ();
         }
@@ -452,6 +457,255 @@ lam_dataset_synthetic (LamSynthKind kind, int n, float noise, int n_classes,
       ds->data[2 * i] = (float) x;
       ds->data[2 * i + 1] = (float) y;
       ds->labels[i] = (guint8) c;
+    }
+  return ds;
+}
+
+/* ── Sequence tasks ──────────────────────────────────────────────────── */
+
+int
+lam_sequence_default_length (LamSynthKind kind)
+{
+  return kind == LAM_SYNTH_PARITY ? 16 : 50;
+}
+
+static char **
+strv_of (const char *a, const char *b)
+{
+  char **v = g_new0 (char *, 3);
+  v[0] = g_strdup (a);
+  v[1] = g_strdup (b);
+  return v;
+}
+
+LamDataset *
+lam_dataset_sequence (LamSynthKind kind, int n, int length, float noise, guint64 seed, GError **error)
+{
+  LamDataset *ds;
+  LamRng rng;
+  int T, F;
+
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (kind < LAM_N_SYNTH || kind >= LAM_N_SYNTH_ALL)
+    {
+      g_set_error (error, LAM_ERROR, LAM_ERROR_INVALID_ARGUMENT,
+                   "kind %d is not a sequence dataset", (int) kind);
+      return NULL;
+    }
+  if (length == 0)
+    length = lam_sequence_default_length (kind);
+  if (length < 2 || length > 4096)
+    {
+      g_set_error (error, LAM_ERROR, LAM_ERROR_INVALID_ARGUMENT,
+                   "length %d is out of range (2..4096)", length);
+      return NULL;
+    }
+  if (kind == LAM_SYNTH_TEXT)
+    return lam_dataset_text (n, length, FALSE, seed, error);
+  if (n < 4 || n > 1000000)
+    {
+      g_set_error (error, LAM_ERROR, LAM_ERROR_INVALID_ARGUMENT,
+                   "n_samples %d is out of range (4..1000000)", n);
+      return NULL;
+    }
+  if (!(noise >= 0.f && noise <= 1.f))
+    {
+      g_set_error (error, LAM_ERROR, LAM_ERROR_INVALID_ARGUMENT,
+                   "noise %g is out of range (0..1)", noise);
+      return NULL;
+    }
+
+  T = length;
+  F = kind == LAM_SYNTH_ADDING ? 2 : 1;
+  if (kind == LAM_SYNTH_PARITY)
+    ds = dataset_new (synth_names[kind], (LamShape) { 3, { 1, T, F } }, n, 2, strv_of ("even", "odd"));
+  else
+    {
+      char **names = g_new0 (char *, 2);
+      names[0] = g_strdup (kind == LAM_SYNTH_ADDING ? "sum" : "next value");
+      ds = dataset_new (synth_names[kind], (LamShape) { 3, { 1, T, F } }, n, 1, names);
+      ds->n_targets = 1;
+      ds->targets = g_new (float, n);
+    }
+  ds->data = g_new (float, (gsize) n * T * F);
+  ds->labels = g_new0 (guint8, n);
+  /* the noise has its own stream: the same seed gives the same clean
+   * sequences and targets at every noise level */
+  LamRng noise_rng;
+  lam_rng_init (&rng, seed, STREAM_SYNTH + kind);
+  lam_rng_init (&noise_rng, seed, STREAM_SYNTH + 0x80 + kind);
+
+  for (int i = 0; i < n; i++)
+    {
+      float *x = ds->data + (gsize) i * T * F;
+      switch (kind)
+        {
+        case LAM_SYNTH_ADDING:
+          {
+            int a = (int) lam_rng_below (&rng, (guint32) (T / 2));
+            int b = T / 2 + (int) lam_rng_below (&rng, (guint32) (T - T / 2));
+            for (int t = 0; t < T; t++)
+              {
+                x[2 * t] = (float) lam_rng_uniform (&rng);
+                x[2 * t + 1] = t == a || t == b ? 1.0f : 0.0f;
+              }
+            ds->targets[i] = x[2 * a] + x[2 * b];
+            break;
+          }
+        case LAM_SYNTH_SINE:
+          {
+            double period = 10 + 40 * lam_rng_uniform (&rng);
+            double phase = 2 * G_PI * lam_rng_uniform (&rng);
+            double amp = 0.5 + 0.5 * lam_rng_uniform (&rng);
+            for (int t = 0; t < T; t++)
+              x[t] = (float) (amp * sin (2 * G_PI * t / period + phase));
+            ds->targets[i] = (float) (amp * sin (2 * G_PI * T / period + phase));
+            break;
+          }
+        case LAM_SYNTH_PARITY:
+          {
+            int parity = 0;
+            for (int t = 0; t < T; t++)
+              {
+                int bit = (int) lam_rng_below (&rng, 2);
+                x[t] = (float) bit;
+                parity ^= bit;
+              }
+            ds->labels[i] = (guint8) parity;
+            break;
+          }
+        default:
+          g_assert_not_reached ();
+        }
+      if (noise > 0)
+        for (int k = 0; k < T * F; k++)
+          x[k] += (float) (noise * lam_rng_normal (&noise_rng));
+    }
+  return ds;
+}
+
+/* ── Text ────────────────────────────────────────────────────────────── */
+
+char *
+lam_text_corpus_path (void)
+{
+  const char *dirs[3] = { g_getenv ("LAMINA_TEXT_DIR"), LAM_SOURCE_DIR "/resources/text", LAM_DATADIR "/text" };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (dirs); i++)
+    {
+      g_autofree char *path = NULL;
+      if (dirs[i] == NULL || dirs[i][0] == '\0')
+        continue;
+      path = g_build_filename (dirs[i], TEXT_CORPUS_FILE, NULL);
+      if (g_file_test (path, G_FILE_TEST_IS_REGULAR))
+        return g_steal_pointer (&path);
+    }
+  return NULL;
+}
+
+static int
+cmp_unichar (gconstpointer a, gconstpointer b)
+{
+  gunichar x = *(const gunichar *) a, y = *(const gunichar *) b;
+  return x < y ? -1 : x > y;
+}
+
+LamDataset *
+lam_dataset_text (int n, int length, gboolean test_part, guint64 seed, GError **error)
+{
+  g_autofree char *path = lam_text_corpus_path ();
+  g_autofree char *text = NULL;
+  g_autofree gunichar *chars = NULL;
+  g_autofree gint32 *ids = NULL;
+  g_autoptr(GArray) vocab = g_array_new (FALSE, FALSE, sizeof (gunichar));
+  g_autoptr(GHashTable) index = g_hash_table_new (NULL, NULL);
+  glong n_chars = 0;
+  gsize len = 0;
+
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (length == 0)
+    length = lam_sequence_default_length (LAM_SYNTH_TEXT);
+  if (length < 2 || length > 4096)
+    {
+      g_set_error (error, LAM_ERROR, LAM_ERROR_INVALID_ARGUMENT, "length %d is out of range (2..4096)", length);
+      return NULL;
+    }
+  if (path == NULL)
+    {
+      g_set_error (error, LAM_ERROR, LAM_ERROR_IO,
+                   "the text corpus %s was not found (looked in $LAMINA_TEXT_DIR, %s and %s)",
+                   TEXT_CORPUS_FILE, LAM_SOURCE_DIR "/resources/text", LAM_DATADIR "/text");
+      return NULL;
+    }
+  g_autoptr(GError) local = NULL;
+  if (!g_file_get_contents (path, &text, &len, &local))
+    {
+      g_set_error (error, LAM_ERROR, LAM_ERROR_IO, "%s", local->message);
+      return NULL;
+    }
+  if (!g_utf8_validate_len (text, len, NULL))
+    {
+      g_set_error (error, LAM_ERROR, LAM_ERROR_BAD_FILE, "%s: not valid UTF-8 text", path);
+      return NULL;
+    }
+  chars = g_utf8_to_ucs4_fast (text, (glong) len, &n_chars);
+
+  /* the vocabulary: every character of the corpus, in code point order */
+  for (glong i = 0; i < n_chars; i++)
+    if (!g_hash_table_contains (index, GUINT_TO_POINTER (chars[i])))
+      {
+        g_hash_table_add (index, GUINT_TO_POINTER (chars[i]));
+        g_array_append_val (vocab, chars[i]);
+      }
+  g_array_sort (vocab, cmp_unichar);
+  if (vocab->len > 255 || vocab->len < 2)
+    {
+      g_set_error (error, LAM_ERROR, LAM_ERROR_BAD_FILE,
+                   "%s: %u different characters; the text set needs 2 to 255", path, vocab->len);
+      return NULL;
+    }
+  g_hash_table_remove_all (index);
+  for (guint v = 0; v < vocab->len; v++)
+    g_hash_table_insert (index, GUINT_TO_POINTER (g_array_index (vocab, gunichar, v)), GUINT_TO_POINTER (v));
+  ids = g_new (gint32, MAX (n_chars, 1));
+  for (glong i = 0; i < n_chars; i++)
+    ids[i] = (gint32) GPOINTER_TO_UINT (g_hash_table_lookup (index, GUINT_TO_POINTER (chars[i])));
+
+  /* windows [start, start + length) with the label at start + length:
+   * test windows start at or after the split, training windows end before it */
+  glong split = n_chars - n_chars / 10;
+  glong lo = test_part ? split : 0;
+  glong hi = test_part ? n_chars - length : split - length - 1;   /* last start, inclusive */
+  glong avail = hi - lo + 1;
+  if (avail < 1)
+    {
+      g_set_error (error, LAM_ERROR, LAM_ERROR_BAD_FILE, "%s: %ld characters are too few for windows of %d",
+                   path, n_chars, length);
+      return NULL;
+    }
+  int count = n <= 0 || n >= avail ? (int) MIN (avail, 1000000) : n;
+
+  char **names = g_new0 (char *, vocab->len + 1);
+  for (guint v = 0; v < vocab->len; v++)
+    {
+      char buf[8] = { 0 };
+      g_unichar_to_utf8 (g_array_index (vocab, gunichar, v), buf);
+      names[v] = g_strdup (buf);
+    }
+  LamDataset *ds = dataset_new ("text", (LamShape) { 1, { length, 1, 1 } }, count, (int) vocab->len, names);
+  ds->data = g_new (float, (gsize) count * length);
+  ds->labels = g_new (guint8, MAX (count, 1));
+
+  LamRng rng;
+  lam_rng_init (&rng, seed, STREAM_TEXT + (test_part ? 1 : 0));
+  for (int i = 0; i < count; i++)
+    {
+      glong start = count == avail ? lo + i : lo + (glong) lam_rng_below (&rng, (guint32) avail);
+      for (int t = 0; t < length; t++)
+        ds->data[(gsize) i * length + t] = (float) ids[start + t];
+      ds->labels[i] = (guint8) ids[start + length];
     }
   return ds;
 }
@@ -481,6 +735,9 @@ lam_dataset_select (LamDataset *ds, const gint32 *idx, int count)
   out->mean = ds->mean;
   out->std = ds->std;
   out->labels = g_malloc (MAX (count, 1));
+  out->n_targets = ds->n_targets;
+  if (ds->targets != NULL)
+    out->targets = g_malloc (MAX ((gsize) count * ds->n_targets, 1) * sizeof (float));
   if (ds->images != NULL)
     out->images = g_malloc (MAX (count * size, 1));
   if (ds->data != NULL)
@@ -488,6 +745,9 @@ lam_dataset_select (LamDataset *ds, const gint32 *idx, int count)
   for (int i = 0; i < count; i++)
     {
       out->labels[i] = ds->labels[idx[i]];
+      if (ds->targets != NULL)
+        memcpy (out->targets + (gsize) i * ds->n_targets, ds->targets + (gsize) idx[i] * ds->n_targets,
+                ds->n_targets * sizeof (float));
       if (ds->images != NULL)
         memcpy (out->images + i * size, ds->images + idx[i] * size, size);
       if (ds->data != NULL)
@@ -529,6 +789,7 @@ lam_dataset_unref (LamDataset *ds)
   g_free (ds->images);
   g_free (ds->data);
   g_free (ds->labels);
+  g_free (ds->targets);
   g_free (ds);
 }
 
@@ -702,6 +963,25 @@ lam_data_open (const LamDataSpec *spec, guint64 seed, LamDataSplits *out, GError
       if (!open_idx (spec, seed, &full, &test, error))
         return FALSE;
     }
+  else if (lam_synth_kind_from_name (spec->name, &kind) && kind == LAM_SYNTH_TEXT)
+    {
+      full = lam_dataset_text (spec->n_samples, spec->length, FALSE, seed, error);
+      if (full == NULL)
+        return FALSE;
+      test = lam_dataset_text (MAX (spec->n_samples / 4, 4), spec->length, TRUE, seed + 1, error);
+      if (test == NULL)
+        return FALSE;
+    }
+  else if (lam_synth_kind_from_name (spec->name, &kind) && kind >= LAM_N_SYNTH)
+    {
+      full = lam_dataset_sequence (kind, spec->n_samples, spec->length, spec->noise, seed, error);
+      if (full == NULL)
+        return FALSE;
+      test = lam_dataset_sequence (kind, MAX (spec->n_samples / 4, 4), spec->length, spec->noise,
+                                   seed + 1, error);
+      if (test == NULL)
+        return FALSE;
+    }
   else if (lam_synth_kind_from_name (spec->name, &kind))
     {
       full = lam_dataset_synthetic (kind, spec->n_samples, spec->noise, spec->n_classes,
@@ -717,7 +997,7 @@ lam_data_open (const LamDataSpec *spec, guint64 seed, LamDataSplits *out, GError
     {
       g_set_error (error, LAM_ERROR, LAM_ERROR_INVALID_ARGUMENT,
                    "unknown dataset “%s” (expected fashion-mnist, idx, spiral, moons, "
-                   "circles, xor or blobs)", spec->name ? spec->name : "(none)");
+                   "circles, xor, blobs, adding, sine, parity or text)", spec->name ? spec->name : "(none)");
       return FALSE;
     }
 

@@ -12,6 +12,8 @@
 
 #include "lam-net.h"
 #include "lam-rng.h"
+#include "lam-seq.h"
+#include "lam-seq-private.h"
 
 typedef struct {
   LamNode      *node;
@@ -35,6 +37,11 @@ typedef struct {
   /* auxiliaries */
   float        *save_mean, *save_invstd, *mask;
   gint32       *argmax;
+  /* the layers of lam-seq*.c: their state, and every trainable tensor
+   * of the node in the order _lam_seq_tensors() lists them */
+  LamSeqNode   *seq;
+  int           n_pw;
+  float        *pw[LAM_SEQ_MAX_TENSORS], *pg[LAM_SEQ_MAX_TENSORS];
 } NodeRt;
 
 struct _LamNet {
@@ -52,6 +59,8 @@ struct _LamNet {
   float      *params, *grads, *state;
   float      *input;        /* [B, input size] */
   gint32     *labels;
+  float      *targets;      /* [B, loss input size] when the loss is MSE */
+  gboolean    use_targets;  /* MSE against targets instead of one-hot labels */
   float      *stats;        /* 2 floats */
   float      *dummy_stats;
   float      *tmp;          /* fan-out gradient scratch, max node size × B */
@@ -86,6 +95,16 @@ check_ops (LamNet *net, GError **error)
         case LAM_LAYER_SOFTMAX_XENT: ok = o->xent_loss != NULL; break;
         case LAM_LAYER_MSE: ok = o->mse_loss != NULL; break;
         default: break;
+        }
+      if (n->kind == LAM_LAYER_GLOBALAVGPOOL && n->out_shape.rank == 1 &&
+          net->rt[net->rt[i].in[0]].node->out_shape.rank == 2)
+        ok = o->time_mean_forward && o->time_mean_backward;
+      if (_lam_seq_handles (n->kind) && _lam_seq_missing_op (o, n) != NULL)
+        {
+          g_set_error (error, LAM_ERROR, LAM_ERROR_UNSUPPORTED,
+                       "node \"%s\": the %s backend does not support %s layers (no %s op)", n->name,
+                       net->be->name, lam_layer_info (n->kind)->type_name, _lam_seq_missing_op (o, n));
+          return FALSE;
         }
       if (!ok)
         {
@@ -149,7 +168,8 @@ plan_params (LamNet *net)
         {
         case LAM_LAYER_DENSE:
           {
-            int in = (int) net->rt[r->in[0]].size;
+            const LamShape *is = &net->rt[r->in[0]].node->out_shape;
+            int in = is->rank == 2 ? is->d[1] : (int) net->rt[r->in[0]].size;   /* per step */
             add_tensor (net, i, "weight", 2, (int[]) { n->p.units, in }, TRUE);
             if (n->p.bias)
               add_tensor (net, i, "bias", 1, (int[]) { n->p.units }, TRUE);
@@ -165,6 +185,13 @@ plan_params (LamNet *net)
           add_tensor (net, i, "bias", 1, (int[]) { n->out_shape.d[0] }, TRUE);
           break;
         default:
+          if (_lam_seq_handles (n->kind))
+            {
+              LamSeqTensor ts[LAM_SEQ_MAX_TENSORS];
+              int nt = _lam_seq_tensors (n, &net->rt[r->in[0]].node->out_shape, ts);
+              for (int k = 0; k < nt; k++)
+                add_tensor (net, i, ts[k].suffix, ts[k].ndim, ts[k].shape, TRUE);
+            }
           break;
         }
     }
@@ -184,6 +211,8 @@ plan_params (LamNet *net)
 static void
 bind_params (LamNet *net)
 {
+  for (guint i = 0; i < net->n_nodes; i++)
+    net->rt[i].n_pw = 0;
   for (guint t = 0; t < net->tensors->len; t++)
     {
       LamTensorInfo *ti = &g_array_index (net->tensors, LamTensorInfo, t);
@@ -192,6 +221,9 @@ bind_params (LamNet *net)
       if (ti->trainable)
         {
           float *p = net->params + ti->offset, *g = net->grads + ti->offset;
+          g_assert (r->n_pw < LAM_SEQ_MAX_TENSORS);
+          r->pw[r->n_pw] = p;
+          r->pg[r->n_pw++] = g;
           if (strcmp (suffix, "weight") == 0)
             r->w = p, r->dw = g;
           else
@@ -245,7 +277,7 @@ compile (LamNet *net, GError **error)
                                    n->p.padding };
         }
       r->needs_grad = n->kind == LAM_LAYER_DENSE || n->kind == LAM_LAYER_CONV2D ||
-                      n->kind == LAM_LAYER_BATCHNORM;
+                      n->kind == LAM_LAYER_BATCHNORM || _lam_seq_learns (n);
       for (int j = 0; j < r->n_in; j++)
         r->needs_grad |= net->rt[r->in[j]].needs_grad;
     }
@@ -282,6 +314,14 @@ plan_fusion (LamNet *net)
     }
 }
 
+/* ImageToSequence of a one-channel image changes nothing in memory:
+ * [1, H, W] is already H steps of W values. */
+static gboolean
+image_to_sequence_alias (LamNet *net, const NodeRt *r)
+{
+  return r->node->kind == LAM_LAYER_IMAGE_TO_SEQUENCE && net->rt[r->in[0]].node->out_shape.d[0] == 1;
+}
+
 static gboolean
 alloc_activations (LamNet *net, GError **error)
 {
@@ -304,7 +344,7 @@ alloc_activations (LamNet *net, GError **error)
 
       if (n->kind == LAM_LAYER_INPUT)
         r->out = net->input;
-      else if (n->kind == LAM_LAYER_FLATTEN || r->fused)
+      else if (n->kind == LAM_LAYER_FLATTEN || r->fused || image_to_sequence_alias (net, r))
         r->out = net->rt[r->in[0]].out;
       else if (!lam_layer_info (n->kind)->is_loss)
         {
@@ -326,6 +366,12 @@ alloc_activations (LamNet *net, GError **error)
       if (n->kind == LAM_LAYER_BATCHNORM &&
           (!(r->save_mean = net_alloc (net, n->out_shape.d[0] * sizeof (float), error)) ||
            !(r->save_invstd = net_alloc (net, n->out_shape.d[0] * sizeof (float), error))))
+        return FALSE;
+      if (_lam_seq_handles (n->kind) && !image_to_sequence_alias (net, r) &&
+          !(r->seq = _lam_seq_node_new (net->be, n, &net->rt[r->in[0]].node->out_shape, B, error)))
+        return FALSE;
+      if (n->kind == LAM_LAYER_MSE &&
+          !(net->targets = net_alloc (net, (gsize) B * net->rt[r->in[0]].size * sizeof (float), error)))
         return FALSE;
     }
   net->tmp = net_alloc (net, net->tmp_len * sizeof (float), error);
@@ -427,6 +473,7 @@ lam_net_free (LamNet *net)
       FREE (r->mask);
       FREE (r->save_mean);
       FREE (r->save_invstd);
+      _lam_seq_node_free (be, r->seq);
       g_free (r->in);
     }
   if (net->owner == NULL)
@@ -437,6 +484,7 @@ lam_net_free (LamNet *net)
     }
   FREE (net->input);
   FREE (net->labels);
+  FREE (net->targets);
   FREE (net->stats);
   FREE (net->dummy_stats);
   FREE (net->tmp);
@@ -506,16 +554,29 @@ lam_net_init_params (LamNet *net, guint64 seed)
 {
   g_autofree float *p = g_new0 (float, MAX (net->n_params, 1));
   g_autofree float *s = g_new0 (float, MAX (net->n_state, 1));
+  g_autofree int *node_tensors = g_new0 (int, MAX (net->n_nodes, 1));
 
   for (guint t = 0; t < net->tensors->len; t++)
     {
       LamTensorInfo *ti = &g_array_index (net->tensors, LamTensorInfo, t);
       LamNode *n = net->rt[ti->node].node;
       const char *suffix = strrchr (ti->name, '.') + 1;
+      int k = node_tensors[ti->node]++;
       LamRng rng;
 
       lam_rng_init (&rng, seed, 1000 + t);
-      if (strcmp (suffix, "running_var") == 0)
+      if (_lam_seq_handles (n->kind))
+        {
+          /* by the node's own rules; the suffix may hold a dot ("out_proj.weight") */
+          LamSeqTensor st = { .ndim = ti->ndim };
+          LamLayerKind next = next_nonlinearity (net, ti->node);
+          g_strlcpy (st.suffix, ti->name + strlen (n->name) + 1, sizeof st.suffix);
+          memcpy (st.shape, ti->shape, sizeof st.shape);
+          _lam_seq_init_tensor (n, &net->rt[net->rt[ti->node].in[0]].node->out_shape, k, &st,
+                                p + ti->offset, &rng,
+                                next == LAM_LAYER_RELU || next == LAM_LAYER_LEAKYRELU || next == LAM_LAYER_GELU);
+        }
+      else if (strcmp (suffix, "running_var") == 0)
         for (gsize i = 0; i < ti->n; i++)
           s[ti->offset + i] = 1.0f;
       else if (n->kind == LAM_LAYER_BATCHNORM && strcmp (suffix, "weight") == 0)
@@ -559,6 +620,21 @@ act_of (LamLayerKind k, LamActKind *a)
     }
 }
 
+/* Rows and features of a Dense: a sequence [T, F] runs as B·T rows of F. */
+static void
+dense_dims (LamNet *net, const NodeRt *x, int *rows, int *in)
+{
+  const LamShape *is = &x->node->out_shape;
+  *rows = net->batch * (is->rank == 2 ? is->d[0] : 1);
+  *in = is->rank == 2 ? is->d[1] : (int) x->size;
+}
+
+static gboolean
+is_sequence (const NodeRt *r)
+{
+  return r->node->out_shape.rank == 2;
+}
+
 /* Channels and inner size of a node's output for BatchNorm/Concat/GAP. */
 static void
 chan_inner (const LamShape *s, int *C, int *inner)
@@ -590,8 +666,12 @@ lam_net_forward (LamNet *net, gboolean train, guint64 dropout_seed)
         case LAM_LAYER_FLATTEN:
           break;
         case LAM_LAYER_DENSE:
-          o->dense_forward (be, r->out, x->out, r->w, r->b, B, (int) x->size, n->p.units, r->fused_relu);
-          break;
+          {
+            int rows, in;
+            dense_dims (net, x, &rows, &in);
+            o->dense_forward (be, r->out, x->out, r->w, r->b, rows, in, n->p.units, r->fused_relu);
+            break;
+          }
         case LAM_LAYER_CONV2D:
           o->conv2d_forward (be, &r->cs, r->out, x->out, r->w, r->b, r->fused_relu);
           break;
@@ -602,6 +682,11 @@ lam_net_forward (LamNet *net, gboolean train, guint64 dropout_seed)
           o->avgpool_forward (be, &r->cs, r->out, x->out);
           break;
         case LAM_LAYER_GLOBALAVGPOOL:
+          if (is_sequence (x))
+            {
+              o->time_mean_forward (be, r->out, x->out, B, x->node->out_shape.d[0], x->node->out_shape.d[1]);
+              break;
+            }
           chan_inner (&x->node->out_shape, &C, &inner);
           o->gap_forward (be, r->out, x->out, B, C, inner);
           break;
@@ -619,7 +704,10 @@ lam_net_forward (LamNet *net, gboolean train, guint64 dropout_seed)
             break;
           }
         case LAM_LAYER_SOFTMAX:
-          o->softmax_forward (be, r->out, x->out, B, (int) r->size);
+          if (is_sequence (r))   /* each step on its own */
+            o->softmax_forward (be, r->out, x->out, B * n->out_shape.d[0], n->out_shape.d[1]);
+          else
+            o->softmax_forward (be, r->out, x->out, B, (int) r->size);
           break;
         case LAM_LAYER_DROPOUT:
           if (train && n->p.rate > 0)
@@ -641,13 +729,15 @@ lam_net_forward (LamNet *net, gboolean train, guint64 dropout_seed)
           break;
         case LAM_LAYER_CONCAT:
           {
-            int off = 0;
+            int off = 0, outer = B;
             chan_inner (&n->out_shape, &C, &inner);
+            if (is_sequence (r))   /* the features of each step */
+              outer = B * n->out_shape.d[0], C = n->out_shape.d[1];
             for (int j = 0; j < r->n_in; j++)
               {
                 NodeRt *xj = &net->rt[r->in[j]];
-                int cx = xj->node->out_shape.d[0];
-                o->concat_forward (be, r->out, xj->out, B, C, cx, off, inner);
+                int cx = xj->node->out_shape.d[is_sequence (r) ? 1 : 0];
+                o->concat_forward (be, r->out, xj->out, outer, C, cx, off, inner);
                 off += cx;
               }
             break;
@@ -656,10 +746,18 @@ lam_net_forward (LamNet *net, gboolean train, guint64 dropout_seed)
           o->xent_loss (be, NULL, net->stats, x->out, net->labels, B, (int) x->size, 1.0f);
           break;
         case LAM_LAYER_MSE:
-          o->mse_loss (be, NULL, net->stats, x->out, net->labels, B, (int) x->size, 1.0f);
+          if (net->use_targets)
+            o->mse_loss_targets (be, NULL, net->stats, x->out, net->targets, B, (int) x->size, 1.0f,
+                                 LAM_TARGET_TOLERANCE);
+          else
+            o->mse_loss (be, NULL, net->stats, x->out, net->labels, B, (int) x->size, 1.0f);
           break;
         default:
-          g_assert_not_reached ();
+          if (r->seq)
+            _lam_seq_forward (be, r->seq, r->pw, r->out, x->out, train);
+          else
+            g_assert (image_to_sequence_alias (net, r));
+          break;
         }
       if (net->profile)
         {
@@ -732,17 +830,24 @@ lam_net_backward (LamNet *net)
             {
               if (n->kind == LAM_LAYER_SOFTMAX_XENT)
                 o->xent_loss (be, dx, net->dummy_stats, x->out, net->labels, B, (int) x->size, 1.0f);
+              else if (net->use_targets)
+                o->mse_loss_targets (be, dx, net->dummy_stats, x->out, net->targets, B, (int) x->size, 1.0f,
+                                     LAM_TARGET_TOLERANCE);
               else
                 o->mse_loss (be, dx, net->dummy_stats, x->out, net->labels, B, (int) x->size, 1.0f);
             }
           grad_done (net, r, 0, dx);
           break;
         case LAM_LAYER_DENSE:
-          dx = grad_target (net, r, 0);
-          o->dense_backward (be, dx, r->dw, r->db, fused_dy (net, r), x->out, r->w, B,
-                             (int) x->size, n->p.units, r->fused_relu ? r->out : NULL);
-          grad_done (net, r, 0, dx);
-          break;
+          {
+            int rows, in;
+            dense_dims (net, x, &rows, &in);
+            dx = grad_target (net, r, 0);
+            o->dense_backward (be, dx, r->dw, r->db, fused_dy (net, r), x->out, r->w, rows,
+                               in, n->p.units, r->fused_relu ? r->out : NULL);
+            grad_done (net, r, 0, dx);
+            break;
+          }
         case LAM_LAYER_CONV2D:
           dx = grad_target (net, r, 0);
           o->conv2d_backward (be, &r->cs, dx, r->dw, r->db, fused_dy (net, r), x->out, r->w,
@@ -761,7 +866,9 @@ lam_net_backward (LamNet *net)
           break;
         case LAM_LAYER_GLOBALAVGPOOL:
           chan_inner (&x->node->out_shape, &C, &inner);
-          if ((dx = grad_target (net, r, 0)))
+          if ((dx = grad_target (net, r, 0)) && is_sequence (x))
+            o->time_mean_backward (be, dx, r->grad, B, x->node->out_shape.d[0], x->node->out_shape.d[1]);
+          else if (dx)
             o->gap_backward (be, dx, r->grad, B, C, inner);
           grad_done (net, r, 0, dx);
           break;
@@ -790,7 +897,9 @@ lam_net_backward (LamNet *net)
           grad_done (net, r, 0, dx);
           break;
         case LAM_LAYER_SOFTMAX:
-          if ((dx = grad_target (net, r, 0)))
+          if ((dx = grad_target (net, r, 0)) && is_sequence (r))
+            o->softmax_backward (be, dx, r->grad, r->out, B * n->out_shape.d[0], n->out_shape.d[1]);
+          else if (dx)
             o->softmax_backward (be, dx, r->grad, r->out, B, (int) r->size);
           grad_done (net, r, 0, dx);
           break;
@@ -824,21 +933,30 @@ lam_net_backward (LamNet *net)
           break;
         case LAM_LAYER_CONCAT:
           {
-            int off = 0;
+            int off = 0, outer = B;
             chan_inner (&n->out_shape, &C, &inner);
+            if (is_sequence (r))
+              outer = B * n->out_shape.d[0], C = n->out_shape.d[1];
             for (int j = 0; j < r->n_in; j++)
               {
                 NodeRt *xj = &net->rt[r->in[j]];
-                int cx = xj->node->out_shape.d[0];
+                int cx = xj->node->out_shape.d[is_sequence (r) ? 1 : 0];
                 if ((dx = grad_target (net, r, j)))
-                  o->concat_backward (be, dx, r->grad, B, C, cx, off, inner);
+                  o->concat_backward (be, dx, r->grad, outer, C, cx, off, inner);
                 grad_done (net, r, j, dx);
                 off += cx;
               }
             break;
           }
         default:
-          g_assert_not_reached ();
+          /* the layers of lam-seq*.c; a one-channel ImageToSequence is an alias */
+          dx = grad_target (net, r, 0);
+          if (r->seq)
+            _lam_seq_backward (be, r->seq, r->pw, r->pg, dx, r->grad, x->out, r->out);
+          else if (dx)
+            o->copy (be, dx, r->grad, bytes_of (net, r));
+          grad_done (net, r, 0, dx);
+          break;
         }
       if (net->profile)
         {
@@ -918,4 +1036,30 @@ void
 lam_net_read_grads (LamNet *net, float *host)
 {
   net->be->ops->download (net->be, host, net->grads, net->n_params * sizeof (float));
+}
+
+/* lam-seq.h: what the sequence layers add to the net */
+
+float *
+lam_net_targets (LamNet *net)
+{
+  g_return_val_if_fail (net != NULL, NULL);
+  return net->targets;
+}
+
+gboolean
+lam_net_set_use_targets (LamNet *net, gboolean use)
+{
+  g_return_val_if_fail (net != NULL, FALSE);
+  if (use && (net->targets == NULL || net->be->ops->mse_loss_targets == NULL))
+    return FALSE;
+  net->use_targets = use;
+  return TRUE;
+}
+
+float *
+lam_net_attention (LamNet *net, int node, int *heads, int *steps)
+{
+  g_return_val_if_fail (net != NULL && node >= 0 && (guint) node < net->n_nodes, NULL);
+  return _lam_seq_attention (net->rt[node].seq, heads, steps);
 }

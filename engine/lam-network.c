@@ -98,7 +98,29 @@ static const char *const name_prefixes[LAM_N_LAYER_KINDS] = {
   [LAM_LAYER_CONCAT] = "concat",
   [LAM_LAYER_SOFTMAX_XENT] = "loss",
   [LAM_LAYER_MSE] = "mse",
+  [LAM_LAYER_LOCALLY_CONNECTED2D] = "local",
+  [LAM_LAYER_IMAGE_TO_SEQUENCE] = "rows",
+  [LAM_LAYER_EMBEDDING] = "embed",
+  [LAM_LAYER_SIMPLE_RNN] = "rnn",
+  [LAM_LAYER_LSTM] = "lstm",
+  [LAM_LAYER_GRU] = "gru",
+  [LAM_LAYER_LTC] = "ltc",
+  [LAM_LAYER_MULTIHEAD_ATTENTION] = "attn",
+  [LAM_LAYER_POSITIONAL_ENCODING] = "pos",
+  [LAM_LAYER_LAYERNORM] = "ln",
 };
+
+/* A kind newer than the table is named after its type: "newkind1". */
+static const char *
+name_prefix (LamLayerKind kind)
+{
+  if (name_prefixes[kind] == NULL)
+    {
+      g_autofree char *lower = g_ascii_strdown (lam_layer_info (kind)->type_name, -1);
+      return g_intern_string (lower);
+    }
+  return name_prefixes[kind];
+}
 
 GType
 lam_layer_kind_get_type (void)
@@ -113,7 +135,7 @@ lam_layer_kind_get_type (void)
         {
           values[k].value = k;
           values[k].value_name = lam_layer_info (k)->type_name;
-          values[k].value_nick = name_prefixes[k];
+          values[k].value_nick = name_prefix (k);
         }
       g_once_init_leave (&type_id, g_enum_register_static ("LamLayerKind", values));
     }
@@ -679,7 +701,7 @@ lam_network_layer_summary (const LamNode *node)
       if (p->height == 1 && p->width == 1)
         g_string_printf (s, "%d features", p->channels);
       else
-        g_string_printf (s, "%d×%d×%d image", p->channels, p->height, p->width);
+        g_string_printf (s, "%d×%d, %d channel%s", p->height, p->width, p->channels, p->channels == 1 ? "" : "s");
       break;
     case LAM_LAYER_DENSE:
       g_string_printf (s, "%d units", p->units);
@@ -733,13 +755,39 @@ lam_network_layer_summary (const LamNode *node)
     case LAM_LAYER_MSE:
       g_string_assign (s, "squared error");
       break;
+    case LAM_LAYER_LOCALLY_CONNECTED2D:
+      g_string_printf (s, "%d unshared %d×%d", p->filters, p->kernel, p->kernel);
+      break;
+    case LAM_LAYER_IMAGE_TO_SEQUENCE:
+      g_string_assign (s, "rows as steps");
+      break;
+    case LAM_LAYER_EMBEDDING:
+      g_string_printf (s, "%d tokens → %d", p->vocab, p->dim);
+      break;
+    case LAM_LAYER_SIMPLE_RNN:
+    case LAM_LAYER_LSTM:
+    case LAM_LAYER_GRU:
+    case LAM_LAYER_LTC:
+      g_string_printf (s, "%d units%s%s", p->units, p->bidirectional ? " ⇄" : "",
+                       p->return_sequences ? ", all steps" : "");
+      break;
+    case LAM_LAYER_MULTIHEAD_ATTENTION:
+      g_string_printf (s, "%d head%s%s", p->heads, p->heads == 1 ? "" : "s", p->causal ? ", causal" : "");
+      break;
+    case LAM_LAYER_POSITIONAL_ENCODING:
+      g_string_assign (s, p->learned ? "learned" : "sine waves");
+      break;
+    case LAM_LAYER_LAYERNORM:
+      g_string_assign (s, "per step");
+      break;
     case LAM_N_LAYER_KINDS:
     default:
-      g_assert_not_reached ();
+      break;   /* a kind newer than this switch: no summary */
     }
-  if (node->kind == LAM_LAYER_CONV2D || node->kind == LAM_LAYER_MAXPOOL2D || node->kind == LAM_LAYER_AVGPOOL2D)
+  if (node->kind == LAM_LAYER_CONV2D || node->kind == LAM_LAYER_LOCALLY_CONNECTED2D
+      || node->kind == LAM_LAYER_MAXPOOL2D || node->kind == LAM_LAYER_AVGPOOL2D)
     {
-      int def_stride = node->kind == LAM_LAYER_CONV2D ? 1 : p->kernel;
+      int def_stride = node->kind == LAM_LAYER_CONV2D || node->kind == LAM_LAYER_LOCALLY_CONNECTED2D ? 1 : p->kernel;
       if (p->stride != def_stride)
         g_string_append_printf (s, " /%d", p->stride);
       if (p->padding > 0)
@@ -762,7 +810,7 @@ lam_network_add_node (LamNetwork *self, LamLayerKind kind, double x, double y)
   g_return_val_if_fail (kind < LAM_N_LAYER_KINDS, NULL);
 
   before = lam_graph_copy (self->graph);
-  name = lam_graph_unique_name (self->graph, name_prefixes[kind]);
+  name = lam_graph_unique_name (self->graph, name_prefix (kind));
   node = lam_graph_add_node (self->graph, kind, name);
   node->x = sane_position (x);
   node->y = sane_position (y);
@@ -1047,7 +1095,7 @@ lam_network_duplicate_nodes (LamNetwork *self, const char *const *names)
 
       if (n == NULL || g_hash_table_contains (map, n->name))
         continue;
-      name = lam_graph_unique_name (self->graph, name_prefixes[n->kind]);
+      name = lam_graph_unique_name (self->graph, name_prefix (n->kind));
       copy = lam_graph_add_node (self->graph, n->kind, name);
       copy->p = n->p;
       copy->x = sane_position (n->x + 30);

@@ -126,8 +126,11 @@ conv_forward_worker (void *ctx, int c, int nc, int thread)
       gsize ld = (gsize) g * OHW;
       for (int j = 0; j < g; j++)
         im2col (s, a->x + (b0 + j) * in_sz, col + (gsize) j * OHW, ld);
-      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, s->OC, (int) ld, CKK, 1.0f,
-                   a->w, CKK, col, (int) ld, 0.0f, ybuf, (int) ld);
+      if (s->OC <= LAM_SMALL_GEMM_OC)
+        _lam_cpu_gemm_small_nn (s->OC, CKK, ld, a->w, col, ld, ybuf);
+      else
+        cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, s->OC, (int) ld, CKK, 1.0f,
+                     a->w, CKK, col, (int) ld, 0.0f, ybuf, (int) ld);
       /* scatter to NCHW with the bias and the fused ReLU, while in cache */
       for (int j = 0; j < g; j++)
         for (int o = 0; o < s->OC; o++)
@@ -217,8 +220,11 @@ conv_backward_worker (void *ctx, int c, int nc, int thread)
           im2col (s, a->x + (b0 + j) * in_sz, col + (gsize) j * OHW, ld);
         }
       /* dw[OC, CKK] += dy[OC, g·OHW] · colᵀ[g·OHW, CKK] */
-      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, s->OC, CKK, (int) ld, 1.0f,
-                   dyn, (int) ld, col, (int) ld, 1.0f, pdw, CKK);
+      if (s->OC <= LAM_SMALL_GEMM_OC)
+        _lam_cpu_gemm_small_nt (s->OC, CKK, ld, dyn, col, ld, pdw);
+      else
+        cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, s->OC, CKK, (int) ld, 1.0f,
+                     dyn, (int) ld, col, (int) ld, 1.0f, pdw, CKK);
       if (a->dx)
         {
           /* dcol[CKK, g·OHW] = wᵀ[CKK, OC] · dy[OC, g·OHW], then back to images */

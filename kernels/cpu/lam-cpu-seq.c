@@ -30,6 +30,11 @@
 #else
 #define LAM_SIMD
 #endif
+#if defined(__GNUC__) && !defined(__clang__)
+#define VECTORIZE _Pragma ("GCC ivdep")
+#else
+#define VECTORIZE
+#endif
 
 /* ── Vectorisable math ───────────────────────────────────────────────── */
 
@@ -263,9 +268,19 @@ cpu_mse_loss_targets (LamBackend *be, float *dpred, float *stats, const float *p
 typedef struct {
   float *o1, *o2, *o3, *o4;
   const float *i1, *i2, *i3, *i4, *i5, *i6, *i7, *i8;
+  const float *zeros;   /* H zeros, for a gradient that is absent (NULL) */
   int B, H;
   float dt;
 } CellArgs;
+
+/* H zeros, from the calling thread's scratch */
+static const float *
+zeros_for (LamBackend *be, int H)
+{
+  float *z = _lam_cpu_scratch (LAM_CPU (be), 0, (gsize) H);
+  memset (z, 0, (gsize) H * sizeof (float));
+  return z;
+}
 
 #define CELL_ROWS(a, c, nc, lo, hi) gsize lo, hi; lam_split ((a)->B, c, nc, &lo, &hi)
 
@@ -278,8 +293,10 @@ lstm_fwd_worker (void *ctx, int c, int nc, int tid)
   int H = a->H;
   for (gsize b = lo; b < hi; b++)
     {
-      const float *xp = a->i1 + b * 4 * H, *hh = a->i2 + b * 4 * H, *cp = a->i3 + b * H;
-      float *g = a->o3 + b * 4 * H, *h = a->o1 + b * H, *cc = a->o2 + b * H;
+      const float *restrict xp = a->i1 + b * 4 * H, *restrict hh = a->i2 + b * 4 * H;
+      const float *restrict cp = a->i3 + b * H;
+      float *restrict g = a->o3 + b * 4 * H, *restrict h = a->o1 + b * H, *restrict cc = a->o2 + b * H;
+      VECTORIZE
       for (int j = 0; j < H; j++)
         {
           float ig = v_sigmoidf (xp[j] + hh[j]);
@@ -314,16 +331,18 @@ lstm_bwd_worker (void *ctx, int c, int nc, int tid)
   int H = a->H;
   for (gsize b = lo; b < hi; b++)
     {
-      const float *dh = a->i1 ? a->i1 + b * H : NULL, *dhr = a->i2 ? a->i2 + b * H : NULL;
-      const float *dcn = a->i3 ? a->i3 + b * H : NULL;
-      const float *g = a->i4 + b * 4 * H, *cc = a->i5 + b * H, *cp = a->i6 + b * H;
-      float *dp = a->o1 + b * 4 * H, *dcp = a->o2 + b * H;
+      const float *restrict dh = a->i1 ? a->i1 + b * H : a->zeros;
+      const float *restrict dhr = a->i2 ? a->i2 + b * H : a->zeros;
+      const float *restrict dcn = a->i3 ? a->i3 + b * H : a->zeros;
+      const float *restrict g = a->i4 + b * 4 * H, *restrict cc = a->i5 + b * H, *restrict cp = a->i6 + b * H;
+      float *restrict dp = a->o1 + b * 4 * H, *restrict dcp = a->o2 + b * H;
+      VECTORIZE
       for (int j = 0; j < H; j++)
         {
-          float d = (dh ? dh[j] : 0.0f) + (dhr ? dhr[j] : 0.0f);
+          float d = dh[j] + dhr[j];
           float ig = g[j], fg = g[H + j], gg = g[2 * H + j], og = g[3 * H + j];
           float tc = v_tanhf (cc[j]);
-          float dc = d * og * (1.0f - tc * tc) + (dcn ? dcn[j] : 0.0f);
+          float dc = d * og * (1.0f - tc * tc) + dcn[j];
           float dog = d * tc;
           dp[j] = dc * gg * ig * (1.0f - ig);
           dp[H + j] = dc * cp[j] * fg * (1.0f - fg);
@@ -340,7 +359,7 @@ cpu_lstm_cell_backward (LamBackend *be, float *dpre, float *dc_prev, const float
                         const float *c, const float *c_prev, int B, int H)
 {
   CellArgs a = { .o1 = dpre, .o2 = dc_prev, .i1 = dh, .i2 = dh_rec, .i3 = dc_next, .i4 = gates,
-                 .i5 = c, .i6 = c_prev, .B = B, .H = H };
+                 .i5 = c, .i6 = c_prev, .zeros = zeros_for (be, H), .B = B, .H = H };
   _lam_cpu_run (LAM_CPU (be), (gsize) B * H * 30, B, lstm_bwd_worker, &a);
 }
 
@@ -353,8 +372,10 @@ gru_fwd_worker (void *ctx, int c, int nc, int tid)
   int H = a->H;
   for (gsize b = lo; b < hi; b++)
     {
-      const float *xp = a->i1 + b * 3 * H, *hh = a->i2 + b * 3 * H, *hp = a->i3 + b * H;
-      float *g = a->o3 + b * 4 * H, *h = a->o1 + b * H;
+      const float *restrict xp = a->i1 + b * 3 * H, *restrict hh = a->i2 + b * 3 * H;
+      const float *restrict hp = a->i3 + b * H;
+      float *restrict g = a->o3 + b * 4 * H, *restrict h = a->o1 + b * H;
+      VECTORIZE
       for (int j = 0; j < H; j++)
         {
           float r = v_sigmoidf (xp[j] + hh[j]);
@@ -387,12 +408,14 @@ gru_bwd_worker (void *ctx, int c, int nc, int tid)
   int H = a->H;
   for (gsize b = lo; b < hi; b++)
     {
-      const float *dh = a->i1 ? a->i1 + b * H : NULL, *dhr = a->i2 ? a->i2 + b * H : NULL;
-      const float *g = a->i4 + b * 4 * H, *hp = a->i6 + b * H;
-      float *dxp = a->o1 + b * 3 * H, *dhh = a->o2 + b * 3 * H, *dhp = a->o3 + b * H;
+      const float *restrict dh = a->i1 ? a->i1 + b * H : a->zeros;
+      const float *restrict dhr = a->i2 ? a->i2 + b * H : a->zeros;
+      const float *restrict g = a->i4 + b * 4 * H, *restrict hp = a->i6 + b * H;
+      float *restrict dxp = a->o1 + b * 3 * H, *restrict dhh = a->o2 + b * 3 * H, *restrict dhp = a->o3 + b * H;
+      VECTORIZE
       for (int j = 0; j < H; j++)
         {
-          float d = (dh ? dh[j] : 0.0f) + (dhr ? dhr[j] : 0.0f);
+          float d = dh[j] + dhr[j];
           float r = g[j], z = g[H + j], n = g[2 * H + j], hn = g[3 * H + j];
           float dn = d * (1.0f - z) * (1.0f - n * n);
           float dz = d * (hp[j] - n) * z * (1.0f - z);
@@ -413,7 +436,7 @@ cpu_gru_cell_backward (LamBackend *be, float *dxp, float *dhh, float *dh_prev, c
                        const float *dh_rec, const float *gates, const float *h_prev, int B, int H)
 {
   CellArgs a = { .o1 = dxp, .o2 = dhh, .o3 = dh_prev, .i1 = dh, .i2 = dh_rec, .i4 = gates,
-                 .i6 = h_prev, .B = B, .H = H };
+                 .i6 = h_prev, .zeros = zeros_for (be, H), .B = B, .H = H };
   _lam_cpu_run (LAM_CPU (be), (gsize) B * H * 20, B, gru_bwd_worker, &a);
 }
 
@@ -423,8 +446,11 @@ rnn_fwd_worker (void *ctx, int c, int nc, int tid)
   CellArgs *a = ctx;
   CELL_ROWS (a, c, nc, lo, hi);
   int H = a->H;
+  float *restrict h = a->o1;
+  const float *restrict xp = a->i1, *restrict hh = a->i2;
+  VECTORIZE
   for (gsize i = lo * H; i < hi * H; i++)
-    a->o1[i] = v_tanhf (a->i1[i] + a->i2[i]);
+    h[i] = v_tanhf (xp[i] + hh[i]);
 }
 
 static void
@@ -440,11 +466,20 @@ rnn_bwd_worker (void *ctx, int c, int nc, int tid)
   CellArgs *a = ctx;
   CELL_ROWS (a, c, nc, lo, hi);
   int H = a->H;
-  const float *dh = a->i1, *dhr = a->i2, *h = a->i3;
-  for (gsize i = lo * H; i < hi * H; i++)
+  const float *restrict dh = a->i1, *restrict dhr = a->i2, *restrict h = a->i3;
+  float *restrict dp = a->o1;
+  if (dh && dhr)
     {
-      float d = (dh ? dh[i] : 0.0f) + (dhr ? dhr[i] : 0.0f);
-      a->o1[i] = d * (1.0f - h[i] * h[i]);
+      VECTORIZE
+      for (gsize i = lo * H; i < hi * H; i++)
+        dp[i] = (dh[i] + dhr[i]) * (1.0f - h[i] * h[i]);
+    }
+  else
+    {
+      const float *restrict d = dh ? dh : dhr;
+      VECTORIZE
+      for (gsize i = lo * H; i < hi * H; i++)
+        dp[i] = (d ? d[i] : 0.0f) * (1.0f - h[i] * h[i]);
     }
 }
 
@@ -467,8 +502,9 @@ ltc_fwd_worker (void *ctx, int c, int nc, int tid)
   const float *A = a->i4, *lt = a->i5;
   for (gsize b = lo; b < hi; b++)
     {
-      const float *x = a->i1 + b * H, *xp = a->i2 + b * H, *hh = a->i3 + b * H;
-      float *xn = a->o1 + b * H, *f = a->o2 + b * H;
+      const float *restrict x = a->i1 + b * H, *restrict xp = a->i2 + b * H, *restrict hh = a->i3 + b * H;
+      float *restrict xn = a->o1 + b * H, *restrict f = a->o2 + b * H;
+      VECTORIZE
       for (int j = 0; j < H; j++)
         {
           float fj = v_sigmoidf (xp[j] + hh[j]);
@@ -502,12 +538,15 @@ ltc_bwd_worker (void *ctx, int c, int nc, int tid)
   const float *A = a->i6, *lt = a->i7;
   for (gsize b = 0; b < (gsize) a->B; b++)
     {
-      const float *dh = a->i1 ? a->i1 + b * H : NULL, *dhr = a->i2 ? a->i2 + b * H : NULL;
-      const float *xn = a->i3 + b * H, *f = a->i5 + b * H;
-      float *dx = a->o1 + b * H, *dp = a->o2 + b * H;
+      const float *restrict dh = a->i1 ? a->i1 + b * H : a->zeros;
+      const float *restrict dhr = a->i2 ? a->i2 + b * H : a->zeros;
+      const float *restrict xn = a->i3 + b * H, *restrict f = a->i5 + b * H;
+      float *restrict dx = a->o1 + b * H, *restrict dp = a->o2 + b * H;
+      float *restrict dA = a->o3, *restrict dlt = a->o4;
+      VECTORIZE
       for (gsize j = lo; j < hi; j++)
         {
-          float g = (dh ? dh[j] : 0.0f) + (dhr ? dhr[j] : 0.0f);
+          float g = dh[j] + dhr[j];
           float inv_tau = v_expf (-lt[j]);
           float den = 1.0f + dt * (inv_tau + f[j]);
           float dnum = g / den;
@@ -515,8 +554,8 @@ ltc_bwd_worker (void *ctx, int c, int nc, int tid)
           float df = dt * (dnum * A[j] + dden);
           dx[j] = dnum;
           dp[j] = df * f[j] * (1.0f - f[j]);
-          a->o3[j] += dnum * dt * f[j];
-          a->o4[j] -= dden * dt * inv_tau;
+          dA[j] += dnum * dt * f[j];
+          dlt[j] -= dden * dt * inv_tau;
         }
     }
 }
@@ -527,11 +566,52 @@ cpu_ltc_cell_backward (LamBackend *be, float *dx, float *dpre, float *dA, float 
                        const float *f, const float *A, const float *log_tau, float dt, int B, int H)
 {
   CellArgs a = { .o1 = dx, .o2 = dpre, .o3 = dA, .o4 = dlog_tau, .i1 = dh, .i2 = dh_rec,
-                 .i3 = x_next, .i4 = x, .i5 = f, .i6 = A, .i7 = log_tau, .B = B, .H = H, .dt = dt };
+                 .i3 = x_next, .i4 = x, .i5 = f, .i6 = A, .i7 = log_tau, .zeros = zeros_for (be, H),
+                 .B = B, .H = H, .dt = dt };
   _lam_cpu_run (LAM_CPU (be), (gsize) B * H * 30, H / 32, ltc_bwd_worker, &a);
 }
 
 /* ── Attention ───────────────────────────────────────────────────────── */
+
+/* Sums of n floats in 16 interleaved lanes, then the lanes in order: the
+ * compiler vectorises it (a plain float sum it may not reorder), and the
+ * order is fixed, so results do not depend on the vector width. */
+static inline float
+lane_sum (const float *x, int n)
+{
+  float acc[16] = { 0 };
+  int j = 0;
+  for (; j + 16 <= n; j += 16)
+    for (int k = 0; k < 16; k++)
+      acc[k] += x[j + k];
+  float s = 0;
+  for (int k = 0; k < 16; k++)
+    s += acc[k];
+  for (; j < n; j++)
+    s += x[j];
+  return s;
+}
+
+static inline float
+lane_dot (const float *x, const float *y, int n)
+{
+  float acc[16] = { 0 };
+  int j = 0;
+  for (; j + 16 <= n; j += 16)
+    for (int k = 0; k < 16; k++)
+      acc[k] += x[j + k] * y[j + k];
+  float s = 0;
+  for (int k = 0; k < 16; k++)
+    s += acc[k];
+  for (; j < n; j++)
+    s += x[j] * y[j];
+  return s;
+}
+
+/* Up to this many steps the attention core runs as plain loops over
+ * [T, dh] tiles (OpenBLAS's per-call packing costs more than the maths
+ * of a 28×28×16 product); longer sequences go through sgemm. */
+#define ATTN_DIRECT_MAX_T 64
 
 typedef struct {
   LamCpu *cpu;
@@ -549,19 +629,121 @@ softmax_rows (float *s, int T, gboolean causal)
     {
       float *row = s + (gsize) i * T;
       int n = causal ? i + 1 : T;
-      float mx = row[0], sum = 0;
+      float mx = row[0];
       for (int j = 1; j < n; j++)
         mx = row[j] > mx ? row[j] : mx;
       for (int j = 0; j < n; j++)
-        {
-          row[j] = v_expf (row[j] - mx);
-          sum += row[j];
-        }
-      float inv = 1.0f / sum;
+        row[j] = v_expf (row[j] - mx);
+      float inv = 1.0f / lane_sum (row, n);
       for (int j = 0; j < n; j++)
         row[j] *= inv;
       for (int j = n; j < T; j++)
         row[j] = 0;
+    }
+}
+
+/* The three products of the attention core, written so that each output
+ * tile of 16 floats stays in one vector register while the reduction
+ * runs over the other operand (a fixed 16-lane inner loop).
+ *
+ * s[i, j] = scale · q_i · k_j for the rows (and, causal, the columns up
+ * to the diagonal) that count; kt is scratch for Kᵀ, [dh, T rounded up
+ * to 16], zero-padded. */
+LAM_SIMD static void
+scores_direct (float *restrict s, const float *restrict q, int ldq, const float *restrict k, int ldk,
+               int T, int dh, float scale, gboolean causal, float *restrict kt)
+{
+  int Tp = (T + 15) & ~15;
+  for (int d = 0; d < dh; d++)
+    {
+      for (int j = 0; j < T; j++)
+        kt[(gsize) d * Tp + j] = k[(gsize) j * ldk + d];
+      for (int j = T; j < Tp; j++)
+        kt[(gsize) d * Tp + j] = 0;
+    }
+  for (int i = 0; i < T; i++)
+    {
+      float *restrict row = s + (gsize) i * T;
+      int n = causal ? i + 1 : T;
+      for (int j0 = 0; j0 < n; j0 += 16)
+        {
+          float acc[16] = { 0 };
+          for (int d = 0; d < dh; d++)
+            {
+              float qd = q[(gsize) i * ldq + d] * scale;
+              const float *restrict kd = kt + (gsize) d * Tp + j0;
+              for (int l = 0; l < 16; l++)
+                acc[l] += qd * kd[l];
+            }
+          int w = MIN (16, n - j0);
+          for (int l = 0; l < w; l++)
+            row[j0 + l] = acc[l];
+        }
+    }
+}
+
+/* out[i, :] = sum over j of p[i, j] · v[j, :] (out rows ldo apart, v rows ldv apart) */
+LAM_SIMD static void
+weighted_rows (float *restrict out, int ldo, const float *restrict p, const float *restrict v, int ldv,
+               int T, int dh, gboolean causal)
+{
+  for (int i = 0; i < T; i++)
+    {
+      float *restrict o = out + (gsize) i * ldo;
+      const float *restrict pi = p + (gsize) i * T;
+      int n = causal ? i + 1 : T;
+      int d0 = 0;
+      for (; d0 + 16 <= dh; d0 += 16)
+        {
+          float acc[16] = { 0 };
+          for (int j = 0; j < n; j++)
+            {
+              const float *restrict vj = v + (gsize) j * ldv + d0;
+              for (int l = 0; l < 16; l++)
+                acc[l] += pi[j] * vj[l];
+            }
+          for (int l = 0; l < 16; l++)
+            o[d0 + l] = acc[l];
+        }
+      for (int d = d0; d < dh; d++)
+        {
+          float acc = 0;
+          for (int j = 0; j < n; j++)
+            acc += pi[j] * v[(gsize) j * ldv + d];
+          o[d] = acc;
+        }
+    }
+}
+
+/* out[j, :] = sum over i of p[i, j] · x[i, :]: the transposed product */
+LAM_SIMD static void
+weighted_rows_t (float *restrict out, int ldo, const float *restrict p, const float *restrict x, int ldx,
+                 int T, int dh)
+{
+  for (int j = 0; j < T; j++)
+    {
+      float *restrict o = out + (gsize) j * ldo;
+      int d0 = 0;
+      for (; d0 + 16 <= dh; d0 += 16)
+        {
+          float acc[16] = { 0 };
+          for (int i = 0; i < T; i++)
+            {
+              float c = p[(gsize) i * T + j];
+              const float *restrict xi = x + (gsize) i * ldx + d0;
+              for (int l = 0; l < 16; l++)
+                acc[l] += c * xi[l];
+            }
+          for (int l = 0; l < 16; l++)
+            o[d0 + l] = acc[l];
+        }
+      for (int d = d0; d < dh; d++)
+        {
+          float acc = 0;
+          for (int i = 0; i < T; i++)
+            acc += p[(gsize) i * T + j] * x[(gsize) i * ldx + d];
+          o[d] = acc;
+        }
     }
 }
 
@@ -572,16 +754,23 @@ attn_fwd_worker (void *ctx, int c, int nc, int tid)
   gsize lo, hi;
   int T = a->T, dh = a->dh, D = a->heads * dh, ld = 3 * D;
   float scale = 1.0f / sqrtf ((float) dh);
+  gboolean direct = T <= ATTN_DIRECT_MAX_T;
+  float *kt = direct ? _lam_cpu_scratch (a->cpu, tid, (gsize) ((T + 15) & ~15) * dh) : NULL;
   lam_split ((gsize) a->B * a->heads, c, nc, &lo, &hi);
   for (gsize item = lo; item < hi; item++)
     {
       gsize b = item / a->heads, h = item % a->heads;
       const float *q = a->qkv + b * T * ld + h * dh, *k = q + D, *v = q + 2 * D;
-      float *s = a->probs + item * T * T;
-      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, T, T, dh, scale, q, ld, k, ld, 0.0f, s, T);
+      float *s = a->probs + item * T * T, *out = a->ctx + b * T * D + h * dh;
+      if (direct)
+        scores_direct (s, q, ld, k, ld, T, dh, scale, a->causal, kt);
+      else
+        cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, T, T, dh, scale, q, ld, k, ld, 0.0f, s, T);
       softmax_rows (s, T, a->causal);
-      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, T, dh, T, 1.0f, s, T, v, ld, 0.0f,
-                   a->ctx + b * T * D + h * dh, D);
+      if (direct)
+        weighted_rows (out, D, s, v, ld, T, dh, a->causal);
+      else
+        cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, T, dh, T, 1.0f, s, T, v, ld, 0.0f, out, D);
     }
 }
 
@@ -589,8 +778,8 @@ static void
 cpu_attention_forward (LamBackend *be, float *ctx, float *probs, const float *qkv, int B, int T,
                        int heads, int dh, gboolean causal)
 {
-  AttnArgs a = { .ctx = ctx, .probs = probs, .qkv = qkv, .B = B, .T = T, .heads = heads, .dh = dh,
-                 .causal = causal };
+  AttnArgs a = { .cpu = LAM_CPU (be), .ctx = ctx, .probs = probs, .qkv = qkv, .B = B, .T = T,
+                 .heads = heads, .dh = dh, .causal = causal };
   _lam_cpu_run (LAM_CPU (be), (gsize) B * heads * T * T * dh * 4, (gsize) B * heads, attn_fwd_worker, &a);
 }
 
@@ -600,11 +789,9 @@ softmax_rows_backward (float *dp, const float *p, int T, float scale)
 {
   for (int i = 0; i < T; i++)
     {
-      float *d = dp + (gsize) i * T;
-      const float *pr = p + (gsize) i * T;
-      float dot = 0;
-      for (int j = 0; j < T; j++)
-        dot += d[j] * pr[j];
+      float *restrict d = dp + (gsize) i * T;
+      const float *restrict pr = p + (gsize) i * T;
+      float dot = lane_dot (d, pr, T);
       for (int j = 0; j < T; j++)
         d[j] = pr[j] * (d[j] - dot) * scale;
     }
@@ -617,7 +804,9 @@ attn_bwd_worker (void *ctx, int c, int nc, int tid)
   gsize lo, hi;
   int T = a->T, dh = a->dh, D = a->heads * dh, ld = 3 * D;
   float scale = 1.0f / sqrtf ((float) dh);
-  float *dp = _lam_cpu_scratch (a->cpu, tid, (gsize) T * T);
+  gboolean direct = T <= ATTN_DIRECT_MAX_T;
+  float *dp = _lam_cpu_scratch (a->cpu, tid, (gsize) T * T + (gsize) ((T + 15) & ~15) * dh);
+  float *vt = dp + (gsize) T * T;
   lam_split ((gsize) a->B * a->heads, c, nc, &lo, &hi);
   for (gsize item = lo; item < hi; item++)
     {
@@ -626,11 +815,20 @@ attn_bwd_worker (void *ctx, int c, int nc, int tid)
       const float *p = a->cprobs + item * T * T;
       const float *dctx = a->dctx + b * T * D + h * dh;
       float *dq = a->dqkv + b * T * ld + h * dh, *dk = dq + D, *dv = dq + 2 * D;
-      /* dP = dctx · Vᵀ, dV = Pᵀ · dctx */
+      if (direct)
+        {
+          /* dP = dctx · Vᵀ (all of it: masked entries meet P = 0), dV = Pᵀ · dctx */
+          scores_direct (dp, dctx, D, v, ld, T, dh, 1.0f, FALSE, vt);
+          weighted_rows_t (dv, ld, p, dctx, D, T, dh);
+          softmax_rows_backward (dp, p, T, scale);
+          /* dQ = dS · K, dK = dSᵀ · Q */
+          weighted_rows (dq, ld, dp, k, ld, T, dh, FALSE);
+          weighted_rows_t (dk, ld, dp, q, ld, T, dh);
+          continue;
+        }
       cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, T, T, dh, 1.0f, dctx, D, v, ld, 0.0f, dp, T);
       cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, T, dh, T, 1.0f, p, T, dctx, D, 0.0f, dv, ld);
       softmax_rows_backward (dp, p, T, scale);
-      /* dQ = dS · K, dK = dSᵀ · Q */
       cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, T, dh, T, 1.0f, dp, T, k, ld, 0.0f, dq, ld);
       cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, T, dh, T, 1.0f, dp, T, q, ld, 0.0f, dk, ld);
     }
@@ -650,6 +848,8 @@ cpu_attention_backward (LamBackend *be, float *dqkv, const float *dctx, const fl
 typedef struct {
   float *y, *mean, *rstd, *dx, *dw, *db;
   const float *x, *w, *b, *dy, *cmean, *crstd;
+  float *tmp;   /* per row n floats of scratch, per thread */
+  LamCpu *cpu;
   int rows, n;
   float eps;
 } LnArgs;
@@ -660,22 +860,21 @@ ln_fwd_worker (void *ctx, int c, int nc, int tid)
   LnArgs *a = ctx;
   gsize lo, hi;
   int n = a->n;
+  float *restrict t = _lam_cpu_scratch (a->cpu, tid, (gsize) n);
+  const float *restrict w = a->w, *restrict bb = a->b;
   lam_split (a->rows, c, nc, &lo, &hi);
   for (gsize r = lo; r < hi; r++)
     {
-      const float *x = a->x + r * n;
-      float *y = a->y + r * n;
-      float s = 0, ss = 0;
+      const float *restrict x = a->x + r * n;
+      float *restrict y = a->y + r * n;
+      float m = lane_sum (x, n) / n;
       for (int j = 0; j < n; j++)
-        s += x[j];
-      float m = s / n;
-      for (int j = 0; j < n; j++)
-        ss += (x[j] - m) * (x[j] - m);
-      float rs = 1.0f / sqrtf (ss / n + a->eps);
+        t[j] = x[j] - m;
+      float rs = 1.0f / sqrtf (lane_dot (t, t, n) / n + a->eps);
       a->mean[r] = m;
       a->rstd[r] = rs;
       for (int j = 0; j < n; j++)
-        y[j] = (x[j] - m) * rs * a->w[j] + a->b[j];
+        y[j] = t[j] * rs * w[j] + bb[j];
     }
 }
 
@@ -683,7 +882,8 @@ static void
 cpu_layernorm_forward (LamBackend *be, float *y, float *mean, float *rstd, const float *x,
                        const float *w, const float *b, int rows, int n, float eps)
 {
-  LnArgs a = { .y = y, .mean = mean, .rstd = rstd, .x = x, .w = w, .b = b, .rows = rows, .n = n, .eps = eps };
+  LnArgs a = { .y = y, .mean = mean, .rstd = rstd, .x = x, .w = w, .b = b, .cpu = LAM_CPU (be),
+               .rows = rows, .n = n, .eps = eps };
   _lam_cpu_run (LAM_CPU (be), (gsize) rows * n * 5, rows, ln_fwd_worker, &a);
 }
 
@@ -693,42 +893,43 @@ ln_bwd_dx_worker (void *ctx, int c, int nc, int tid)
   LnArgs *a = ctx;
   gsize lo, hi;
   int n = a->n;
+  float *restrict g = _lam_cpu_scratch (a->cpu, tid, 2 * (gsize) n), *restrict xh = g + n;
+  const float *restrict w = a->w;
   lam_split (a->rows, c, nc, &lo, &hi);
   for (gsize r = lo; r < hi; r++)
     {
-      const float *x = a->x + r * n, *dy = a->dy + r * n;
-      float *dx = a->dx + r * n;
-      float m = a->cmean[r], rs = a->crstd[r], sg = 0, sgx = 0;
+      const float *restrict x = a->x + r * n, *restrict dy = a->dy + r * n;
+      float *restrict dx = a->dx + r * n;
+      float m = a->cmean[r], rs = a->crstd[r];
       for (int j = 0; j < n; j++)
         {
-          float g = dy[j] * a->w[j];
-          sg += g;
-          sgx += g * (x[j] - m) * rs;
+          g[j] = dy[j] * w[j];
+          xh[j] = (x[j] - m) * rs;
         }
-      sg /= n;
-      sgx /= n;
+      float sg = lane_sum (g, n) / n, sgx = lane_dot (g, xh, n) / n;
       for (int j = 0; j < n; j++)
-        dx[j] = rs * (dy[j] * a->w[j] - sg - (x[j] - m) * rs * sgx);
+        dx[j] = rs * (g[j] - sg - xh[j] * sgx);
     }
 }
 
-static void
+LAM_SIMD static void
 ln_bwd_dw_worker (void *ctx, int c, int nc, int tid)
 {
   LnArgs *a = ctx;
   gsize lo, hi;
   int n = a->n;
+  float *restrict dw = a->dw, *restrict db = a->db;
   lam_split (n, c, nc, &lo, &hi);
   for (gsize j = lo; j < hi; j++)
-    a->dw[j] = a->db[j] = 0;
+    dw[j] = db[j] = 0;
   for (gsize r = 0; r < (gsize) a->rows; r++)
     {
-      const float *x = a->x + r * n, *dy = a->dy + r * n;
+      const float *restrict x = a->x + r * n, *restrict dy = a->dy + r * n;
       float m = a->cmean[r], rs = a->crstd[r];
       for (gsize j = lo; j < hi; j++)
         {
-          a->dw[j] += dy[j] * (x[j] - m) * rs;
-          a->db[j] += dy[j];
+          dw[j] += dy[j] * (x[j] - m) * rs;
+          db[j] += dy[j];
         }
     }
 }
@@ -739,7 +940,7 @@ cpu_layernorm_backward (LamBackend *be, float *dx, float *dw, float *db, const f
                         int rows, int n)
 {
   LnArgs a = { .dx = dx, .dw = dw, .db = db, .dy = dy, .x = x, .cmean = mean, .crstd = rstd, .w = w,
-               .rows = rows, .n = n };
+               .cpu = LAM_CPU (be), .rows = rows, .n = n };
   if (dx)
     _lam_cpu_run (LAM_CPU (be), (gsize) rows * n * 6, rows, ln_bwd_dx_worker, &a);
   _lam_cpu_run (LAM_CPU (be), (gsize) rows * n * 4, n / 16, ln_bwd_dw_worker, &a);

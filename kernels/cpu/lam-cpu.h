@@ -34,6 +34,15 @@ int    _lam_cpu_chunks  (gsize work, gsize items);
 void   _lam_cpu_run     (LamCpu *cpu, gsize work, gsize items, LamPoolFunc fn, void *ctx);
 
 void   _lam_cpu_conv_init (LamBackendOps *ops);
+
+/* GEMMs with a tiny output side (a few filters), where OpenBLAS is slow:
+ * y[OC, L] = w[OC, K] · col[K, L] and dw[OC, K] += dy[OC, L] · col[K, L]ᵀ,
+ * rows ld apart. */
+#define LAM_SMALL_GEMM_OC 8
+void   _lam_cpu_gemm_small_nn (int OC, int K, gsize L, const float *w, const float *col, gsize ld,
+                               float *y);
+void   _lam_cpu_gemm_small_nt (int OC, int K, gsize L, const float *dy, const float *col, gsize ld,
+                               float *dw);
 void   _lam_cpu_seq_init  (LamBackendOps *ops);   /* lam-cpu-seq.c */
 
 G_END_DECLS

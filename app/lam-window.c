@@ -1,0 +1,630 @@
+/* lam-window.c: the window around one LamNetwork.
+ *
+ * The window owns the network and hands it to its views; it follows the
+ * network's signals to keep the title, the totals, the problem banner
+ * and the actions current. Files are read and written through the
+ * engine's model file, synchronously: a model file is a few kilobytes.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#define G_LOG_DOMAIN "lamina-window"
+
+#include "config.h"
+
+#include <string.h>
+
+#include "lam-layer-style.h"
+#include "lam-window-private.h"
+
+G_DEFINE_FINAL_TYPE (LamWindow, lam_window, ADW_TYPE_APPLICATION_WINDOW)
+
+/* ------------------------------------------------------------------ */
+/* Keeping the window current */
+
+static gboolean
+on_editor (LamWindow *self)
+{
+  return g_strcmp0 (gtk_stack_get_visible_child_name (self->main_stack), "editor") == 0;
+}
+
+static void
+update_title (LamWindow *self)
+{
+  const char *full = lam_network_get_name (self->network);
+  g_autofree char *head = g_utf8_strlen (full, -1) > 60 ? g_utf8_substring (full, 0, 59) : NULL;
+  g_autofree char *name = head != NULL ? g_strconcat (head, "…", NULL) : g_strdup (full);
+  g_autofree char *title = NULL, *subtitle = NULL, *window_title = NULL;
+  gboolean modified = lam_network_get_modified (self->network);
+
+  if (!on_editor (self))
+    {
+      adw_window_title_set_title (self->window_title, "Lamina");
+      adw_window_title_set_subtitle (self->window_title, "");
+      gtk_window_set_title (GTK_WINDOW (self), "Lamina");
+      return;
+    }
+  title = g_strdup_printf ("%s%s", modified ? "• " : "", name);
+  if (self->file != NULL)
+    {
+      g_autofree char *path = g_file_get_path (self->file);
+      const char *home = g_get_home_dir ();
+      subtitle = path != NULL && g_str_has_prefix (path, home) ? g_strconcat ("~", path + strlen (home), NULL)
+                                                               : g_file_get_parse_name (self->file);
+    }
+  else
+    subtitle = g_strdup ("Not saved yet");
+  window_title = g_strdup_printf ("%s — Lamina", title);
+  adw_window_title_set_title (self->window_title, title);
+  adw_window_title_set_subtitle (self->window_title, subtitle);
+  gtk_window_set_title (GTK_WINDOW (self), window_title);
+}
+
+static void
+set_label (GtkLabel *label, const char *text)
+{
+  gtk_label_set_text (label, text);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (label), GTK_ACCESSIBLE_PROPERTY_LABEL, text, -1);
+}
+
+static void
+update_totals (LamWindow *self)
+{
+  LamNetworkTotals t;
+  g_autofree char *params = NULL, *flops = NULL, *bytes = NULL;
+  g_autofree char *layers_text = NULL, *params_text = NULL, *flops_text = NULL, *memory_text = NULL;
+
+  lam_network_get_totals (self->network, &t);
+  params = lam_format_count (t.params);
+  flops = lam_format_flops (t.flops);
+  bytes = lam_format_bytes (t.bytes_per_batch);
+  /* An invalid graph has no shapes past its problem: what is counted is a floor. */
+  const char *at_least = lam_network_get_valid (self->network) ? "" : "at least ";
+
+  layers_text = g_strdup_printf ("%u layer%s", t.n_layers, t.n_layers == 1 ? "" : "s");
+  params_text = g_strdup_printf ("%s%s parameters", at_least, params);
+  flops_text = g_strdup_printf ("%s%s per sample", at_least, flops);
+  memory_text = g_strdup_printf ("%s%s per batch of %d", at_least, bytes, t.batch);
+  set_label (self->layers_label, layers_text);
+  set_label (self->params_label, params_text);
+  set_label (self->flops_label, flops_text);
+  set_label (self->memory_label, memory_text);
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->memory_label),
+                               "Layer outputs for one batch plus the weights, 4 bytes each; "
+                               "training needs about twice as much");
+}
+
+static void
+update_problem (LamWindow *self)
+{
+  const char *problem = lam_network_get_problem (self->network);
+  g_autofree char *text = NULL;
+
+  if (problem != NULL)
+    {
+      text = g_strdup_printf ("Cannot train yet: %s", problem);
+      gtk_label_set_text (self->problem_label, text);
+      gtk_widget_set_tooltip_text (self->train_button, text);
+    }
+  else
+    gtk_widget_set_tooltip_text (self->train_button, "Train the network (Ctrl+Enter)");
+  gtk_revealer_set_reveal_child (self->problem_revealer, problem != NULL);
+}
+
+static void
+on_network_changed (LamWindow *self)
+{
+  update_totals (self);
+  update_problem (self);
+  _lam_window_actions_update (self);
+}
+
+static void
+on_network_notify (LamWindow *self)
+{
+  update_title (self);
+  _lam_window_actions_update (self);
+}
+
+static void
+on_selection_changed (LamWindow *self)
+{
+  lam_inspector_set_selection (self->inspector, lam_graph_view_get_selected (self->graph_view),
+                               lam_graph_view_get_n_selected (self->graph_view));
+  _lam_window_actions_update (self);
+}
+
+static void
+on_node_activated (LamWindow *self, const char *name)
+{
+  lam_inspector_focus_layer (self->inspector);
+}
+
+static void
+on_inspector_select_node (LamWindow *self, const char *name)
+{
+  lam_graph_view_select (self->graph_view, name);
+  lam_graph_view_reveal (self->graph_view, name);
+}
+
+static void
+on_palette_layer_activated (LamWindow *self, LamLayerKind kind)
+{
+  lam_graph_view_add_layer_at_center (self->graph_view, kind);
+  gtk_widget_grab_focus (GTK_WIDGET (self->graph_view));
+}
+
+static void
+on_zoom_changed (LamWindow *self)
+{
+  g_autofree char *text = g_strdup_printf ("%.0f%%", 100 * lam_graph_view_get_zoom (self->graph_view));
+
+  gtk_label_set_text (self->zoom_label, text);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->zoom_label), GTK_ACCESSIBLE_PROPERTY_LABEL, text, -1);
+}
+
+static void
+update_recent (LamWindow *self)
+{
+  LamApplication *app = LAM_APPLICATION (gtk_window_get_application (GTK_WINDOW (self)));
+  const char *const *recent = app != NULL ? lam_application_get_recent (app) : NULL;
+
+  g_menu_remove_all (self->recent_menu);
+  for (guint i = 0; recent != NULL && recent[i] != NULL; i++)
+    {
+      g_autofree char *base = g_filename_display_basename (recent[i]);
+      g_autoptr(GMenuItem) item = g_menu_item_new (base, NULL);
+      g_menu_item_set_action_and_target (item, "document.open-recent", "s", recent[i]);
+      g_menu_append_item (self->recent_menu, item);
+    }
+  if (recent == NULL || recent[0] == NULL)
+    g_menu_append (self->recent_menu, "No files yet", "document.none");
+  lam_start_view_set_recent (self->start_view, recent);
+}
+
+/* ------------------------------------------------------------------ */
+/* Pages and messages */
+
+void
+_lam_window_show_start (LamWindow *self)
+{
+  gtk_stack_set_visible_child_name (self->main_stack, "start");
+  update_title (self);
+  _lam_window_actions_update (self);
+}
+
+void
+_lam_window_show_editor (LamWindow *self)
+{
+  gtk_stack_set_visible_child_name (self->main_stack, "editor");
+  update_title (self);
+  _lam_window_actions_update (self);
+  gtk_widget_grab_focus (GTK_WIDGET (self->graph_view));
+}
+
+void
+_lam_window_show_error (LamWindow *self, const char *heading, const char *message)
+{
+  GtkWidget *dialog = adw_message_dialog_new (GTK_WINDOW (self), heading, message);
+
+  adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), "close", "_Close");
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+void
+_lam_window_toast (LamWindow *self, const char *message)
+{
+  adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (message));
+}
+
+/* ------------------------------------------------------------------ */
+/* Unsaved work */
+
+typedef struct {
+  LamWindow      *self;
+  LamWindowThen   then;
+  gpointer        data;
+  GDestroyNotify  destroy;
+} Then;
+
+static Then *
+then_new (LamWindow *self, LamWindowThen then, gpointer data, GDestroyNotify destroy)
+{
+  Then *t = g_new0 (Then, 1);
+
+  t->self = g_object_ref (self);
+  t->then = then;
+  t->data = data;
+  t->destroy = destroy;
+  return t;
+}
+
+static void
+then_free (Then *t)
+{
+  if (t->destroy != NULL)
+    t->destroy (t->data);
+  g_object_unref (t->self);
+  g_free (t);
+}
+
+static void
+then_run (Then *t)
+{
+  if (t->then != NULL)
+    t->then (t->self, t->data);
+  then_free (t);
+}
+
+static void
+on_discard_response (AdwMessageDialog *dialog, const char *response, Then *t)
+{
+  LamWindow *self = t->self;
+
+  if (g_strcmp0 (response, "discard") == 0)
+    then_run (t);
+  else if (g_strcmp0 (response, "save") == 0)
+    {
+      g_autoptr(GError) error = NULL;
+      if (self->file == NULL)
+        {
+          /* Save As carries the continuation on */
+          _lam_window_save_as (self, t->then, t->data, t->destroy);
+          t->then = NULL;
+          t->destroy = NULL;
+          then_free (t);
+        }
+      else if (_lam_window_save_to (self, self->file, &error))
+        then_run (t);
+      else
+        {
+          _lam_window_show_error (self, "Could Not Save", error->message);
+          then_free (t);
+        }
+    }
+  else
+    then_free (t);
+}
+
+void
+_lam_window_confirm_discard (LamWindow *self, LamWindowThen then, gpointer data, GDestroyNotify destroy)
+{
+  Then *t = then_new (self, then, data, destroy);
+  g_autofree char *body = NULL;
+  GtkWidget *dialog;
+
+  if (!lam_network_get_modified (self->network))
+    {
+      then_run (t);
+      return;
+    }
+  body = g_strdup_printf ("“%s” has changes that are not saved. Save them before they are lost?",
+                          lam_network_get_name (self->network));
+  dialog = adw_message_dialog_new (GTK_WINDOW (self), "Save Changes?", body);
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
+                                    "cancel", "_Cancel",
+                                    "discard", "_Discard",
+                                    "save", "_Save",
+                                    NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "discard",
+                                              ADW_RESPONSE_DESTRUCTIVE);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "save", ADW_RESPONSE_SUGGESTED);
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "save");
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  g_signal_connect (dialog, "response", G_CALLBACK (on_discard_response), t);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+/* ------------------------------------------------------------------ */
+/* Files */
+
+typedef struct {
+  LamModelFile *model;
+  GFile        *file;   /* where it came from; NULL for a preset */
+} Pending;
+
+static void
+pending_free (gpointer data)
+{
+  Pending *p = data;
+
+  lam_model_file_free (p->model);
+  g_clear_object (&p->file);
+  g_free (p);
+}
+
+static void
+replace_with (LamWindow *self, gpointer data)
+{
+  Pending *p = data;
+  GtkApplication *app = gtk_window_get_application (GTK_WINDOW (self));
+
+  g_set_object (&self->file, p->file);
+  lam_network_take_model (self->network, g_steal_pointer (&p->model));
+  if (self->file != NULL && app != NULL)
+    {
+      g_autofree char *path = g_file_get_path (self->file);
+      if (path != NULL)
+        lam_application_add_recent (LAM_APPLICATION (app), path);
+    }
+  _lam_window_show_editor (self);
+}
+
+/* Asks about unsaved work, then shows m (taken), which came from file. */
+static void
+offer_model (LamWindow *self, LamModelFile *m, GFile *file)
+{
+  Pending *p = g_new0 (Pending, 1);
+
+  p->model = m;
+  p->file = file != NULL ? g_object_ref (file) : NULL;
+  _lam_window_confirm_discard (self, replace_with, p, pending_free);
+}
+
+gboolean
+_lam_window_open_file (LamWindow *self, GFile *file)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = g_file_get_path (file);
+  LamModelFile *m;
+
+  g_return_val_if_fail (LAM_IS_WINDOW (self), FALSE);
+
+  if (path == NULL)
+    {
+      g_autofree char *uri = g_file_get_uri (file);
+      g_set_error (&error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED, "%s: only local files can be opened", uri);
+    }
+  if (error != NULL || (m = lam_model_file_load (path, &error)) == NULL)
+    {
+      g_autofree char *base = g_file_get_basename (file);
+      g_autofree char *heading = g_strdup_printf ("Could Not Open “%s”", base);
+      _lam_window_show_error (self, heading, error->message);
+      return FALSE;
+    }
+  offer_model (self, m, file);
+  return TRUE;
+}
+
+gboolean
+_lam_window_open_preset (LamWindow *self, const char *name)
+{
+  g_autoptr(GError) error = NULL;
+  LamModelFile *m;
+
+  g_return_val_if_fail (LAM_IS_WINDOW (self), FALSE);
+
+  if ((m = lam_model_file_load_preset (name, &error)) == NULL)
+    {
+      _lam_window_show_error (self, "Could Not Open the Network", error->message);
+      return FALSE;
+    }
+  offer_model (self, m, NULL);
+  return TRUE;
+}
+
+gboolean
+_lam_window_save_to (LamWindow *self, GFile *file, GError **error)
+{
+  g_autofree char *path = g_file_get_path (file);
+
+  g_return_val_if_fail (LAM_IS_WINDOW (self), FALSE);
+
+  if (path == NULL)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED, "Only local files can be saved");
+      return FALSE;
+    }
+  /* A new network takes the file's name. */
+  if (g_strcmp0 (lam_network_get_name (self->network), "Untitled") == 0)
+    {
+      g_autofree char *base = g_file_get_basename (file);
+      char *dot = strrchr (base, '.');
+      if (dot != NULL && dot != base)
+        *dot = '\0';
+      lam_network_set_name (self->network, base);
+    }
+  if (!lam_network_save (self->network, path, error))
+    return FALSE;
+  g_set_object (&self->file, file);
+  if (gtk_window_get_application (GTK_WINDOW (self)) != NULL)
+    lam_application_add_recent (LAM_APPLICATION (gtk_window_get_application (GTK_WINDOW (self))), path);
+  update_title (self);
+  return TRUE;
+}
+
+static void
+on_save_as_response (GtkNativeDialog *chooser, int response, Then *t)
+{
+  g_autoptr(LamWindow) self = g_object_ref (t->self);
+  g_autoptr(GtkNativeDialog) owned = g_steal_pointer (&self->chooser);
+
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr(GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser));
+      g_autoptr(GError) error = NULL;
+      g_autofree char *base = g_file_get_basename (file);
+
+      /* The .json is what makes it a model file on the next Open. */
+      if (!g_str_has_suffix (base, ".json"))
+        {
+          g_autofree char *named = g_strconcat (base, ".json", NULL);
+          g_autoptr(GFile) parent = g_file_get_parent (file);
+          g_set_object (&file, g_file_get_child (parent, named));
+        }
+      if (_lam_window_save_to (self, file, &error))
+        {
+          then_run (t);
+          return;
+        }
+      _lam_window_show_error (self, "Could Not Save", error->message);
+    }
+  then_free (t);
+}
+
+static GtkFileFilter *
+json_filter (void)
+{
+  GtkFileFilter *filter = gtk_file_filter_new ();
+
+  gtk_file_filter_set_name (filter, "Lamina networks (*.json)");
+  gtk_file_filter_add_pattern (filter, "*.json");
+  gtk_file_filter_add_mime_type (filter, "application/json");
+  return filter;
+}
+
+void
+_lam_window_save_as (LamWindow *self, LamWindowThen then, gpointer data, GDestroyNotify destroy)
+{
+  GtkFileChooserNative *chooser;
+  g_autoptr(GtkFileFilter) filter = json_filter ();
+  g_autofree char *name = g_strconcat (lam_network_get_name (self->network), ".json", NULL);
+
+  g_return_if_fail (LAM_IS_WINDOW (self));
+
+  if (self->chooser != NULL)
+    {
+      if (destroy != NULL)
+        destroy (data);
+      return;
+    }
+  chooser = gtk_file_chooser_native_new ("Save Network", GTK_WINDOW (self), GTK_FILE_CHOOSER_ACTION_SAVE,
+                                         "_Save", "_Cancel");
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), filter);
+  if (self->file != NULL)
+    gtk_file_chooser_set_file (GTK_FILE_CHOOSER (chooser), self->file, NULL);
+  else
+    gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (chooser), name);
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (chooser), TRUE);
+  g_signal_connect (chooser, "response", G_CALLBACK (on_save_as_response), then_new (self, then, data, destroy));
+  self->chooser = GTK_NATIVE_DIALOG (chooser);
+  gtk_native_dialog_show (self->chooser);
+}
+
+void
+_lam_window_train (LamWindow *self)
+{
+  /* The trainer's views (loss curves, filters, feature maps) come with
+   * the training issue; until then Train says so where they will be. */
+  gtk_stack_set_visible_child_name (self->training_stack, "empty");
+  _lam_window_toast (self, "Training views are not built yet: this window edits networks");
+}
+
+/* ------------------------------------------------------------------ */
+/* GObject */
+
+static void
+close_now (LamWindow *self, gpointer data)
+{
+  self->closing = TRUE;
+  gtk_window_close (GTK_WINDOW (self));
+}
+
+static gboolean
+lam_window_close_request (GtkWindow *window)
+{
+  LamWindow *self = LAM_WINDOW (window);
+
+  if (!self->closing && lam_network_get_modified (self->network))
+    {
+      _lam_window_confirm_discard (self, close_now, NULL, NULL);
+      return TRUE;
+    }
+  return GTK_WINDOW_CLASS (lam_window_parent_class)->close_request (window);
+}
+
+static void
+lam_window_constructed (GObject *object)
+{
+  LamWindow *self = LAM_WINDOW (object);
+  GtkApplication *app;
+
+  G_OBJECT_CLASS (lam_window_parent_class)->constructed (object);
+
+  if ((app = gtk_window_get_application (GTK_WINDOW (self))) != NULL)
+    g_signal_connect_object (app, "notify::recent", G_CALLBACK (update_recent), self, G_CONNECT_SWAPPED);
+  update_recent (self);
+}
+
+static void
+lam_window_dispose (GObject *object)
+{
+  LamWindow *self = LAM_WINDOW (object);
+
+  if (self->chooser != NULL)
+    gtk_native_dialog_destroy (self->chooser);
+  g_clear_object (&self->chooser);
+  if (self->network != NULL)
+    g_signal_handlers_disconnect_by_data (self->network, self);
+  gtk_widget_dispose_template (GTK_WIDGET (self), LAM_TYPE_WINDOW);
+  g_clear_object (&self->network);
+  g_clear_object (&self->file);
+  G_OBJECT_CLASS (lam_window_parent_class)->dispose (object);
+}
+
+static void
+lam_window_class_init (LamWindowClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+  GtkWindowClass *window_class = GTK_WINDOW_CLASS (klass);
+
+  object_class->constructed = lam_window_constructed;
+  object_class->dispose = lam_window_dispose;
+  window_class->close_request = lam_window_close_request;
+
+  g_type_ensure (LAM_TYPE_START_VIEW);
+  g_type_ensure (LAM_TYPE_PALETTE);
+  g_type_ensure (LAM_TYPE_GRAPH_VIEW);
+  g_type_ensure (LAM_TYPE_INSPECTOR);
+
+  gtk_widget_class_set_template_from_resource (widget_class, "/org/lamina/Lamina/ui/lam-window.ui");
+  gtk_widget_class_bind_template_child (widget_class, LamWindow, window_title);
+  gtk_widget_class_bind_template_child (widget_class, LamWindow, recent_menu);
+  gtk_widget_class_bind_template_child (widget_class, LamWindow, toast_overlay);
+  gtk_widget_class_bind_template_child (widget_class, LamWindow, main_stack);
+  gtk_widget_class_bind_template_child (widget_class, LamWindow, start_view);
+  gtk_widget_class_bind_template_child (widget_class, LamWindow, palette);
+  gtk_widget_class_bind_template_child (widget_class, LamWindow, graph_view);
+  gtk_widget_class_bind_template_child (widget_class, LamWindow, inspector);
+  gtk_widget_class_bind_template_child (widget_class, LamWindow, problem_revealer);
+  gtk_widget_class_bind_template_child (widget_class, LamWindow, problem_label);
+  gtk_widget_class_bind_template_child (widget_class, LamWindow, layers_label);
+  gtk_widget_class_bind_template_child (widget_class, LamWindow, params_label);
+  gtk_widget_class_bind_template_child (widget_class, LamWindow, flops_label);
+  gtk_widget_class_bind_template_child (widget_class, LamWindow, memory_label);
+  gtk_widget_class_bind_template_child (widget_class, LamWindow, zoom_label);
+  gtk_widget_class_bind_template_child (widget_class, LamWindow, train_button);
+  gtk_widget_class_bind_template_child (widget_class, LamWindow, training_stack);
+  gtk_widget_class_bind_template_callback (widget_class, on_selection_changed);
+  gtk_widget_class_bind_template_callback (widget_class, on_node_activated);
+  gtk_widget_class_bind_template_callback (widget_class, on_zoom_changed);
+  gtk_widget_class_bind_template_callback (widget_class, on_inspector_select_node);
+  gtk_widget_class_bind_template_callback (widget_class, on_palette_layer_activated);
+
+  _lam_window_class_actions_init (widget_class);
+}
+
+static void
+lam_window_init (LamWindow *self)
+{
+  gtk_widget_init_template (GTK_WIDGET (self));
+
+  self->network = lam_network_new ();
+  g_signal_connect_swapped (self->network, "changed", G_CALLBACK (on_network_changed), self);
+  g_signal_connect_swapped (self->network, "notify::modified", G_CALLBACK (on_network_notify), self);
+  g_signal_connect_swapped (self->network, "notify::name", G_CALLBACK (on_network_notify), self);
+  g_signal_connect_swapped (self->network, "notify::can-undo", G_CALLBACK (on_network_notify), self);
+  g_signal_connect_swapped (self->network, "notify::can-redo", G_CALLBACK (on_network_notify), self);
+  lam_graph_view_set_network (self->graph_view, self->network);
+  lam_inspector_set_network (self->inspector, self->network);
+
+  on_network_changed (self);
+  on_zoom_changed (self);
+  _lam_window_show_start (self);
+}
+
+LamWindow *
+lam_window_new (LamApplication *application)
+{
+  return g_object_new (LAM_TYPE_WINDOW, "application", application, NULL);
+}
