@@ -50,6 +50,7 @@ struct _LamTrainer {
 
   /* worker thread */
   GMutex         lock;          /* held for a whole step; copies take it */
+  int            readers;       /* callers waiting for the lock (atomic) */
   GMutex         ctl_lock;      /* guards the control flags below */
   GCond          ctl_cond;
   GThread       *thread;
@@ -61,6 +62,25 @@ struct _LamTrainer {
   LamStateFunc   state_cb;
   gpointer       cb_data;
 };
+
+/* Callers other than the worker take the lock through here: the worker
+ * lets them in before its next step, so a copy waits at most one step
+ * (GMutex is not fair, and the worker would otherwise retake it at once). */
+static void
+reader_lock (LamTrainer *t)
+{
+  g_atomic_int_inc (&t->readers);
+  g_mutex_lock (&t->lock);
+  g_atomic_int_dec_and_test (&t->readers);
+}
+
+static void
+worker_lock (LamTrainer *t)
+{
+  for (int i = 0; g_atomic_int_get (&t->readers) > 0 && i < 20000; i++)
+    g_usleep (50);
+  g_mutex_lock (&t->lock);
+}
 
 void
 lam_train_config_init (LamTrainConfig *c)
@@ -118,6 +138,20 @@ lam_train_config_check (const LamTrainConfig *c, GError **error)
   return lam_opt_config_check (&c->opt, error);
 }
 
+#define MAX_EXTRA_DATASETS 4
+
+static void
+dev_data_clear (LamTrainer *t, DevData *d)
+{
+  if (d->images)
+    t->be->ops->free (t->be, d->images);
+  if (d->data)
+    t->be->ops->free (t->be, d->data);
+  if (d->labels)
+    t->be->ops->free (t->be, d->labels);
+  lam_dataset_unref (d->ds);
+}
+
 static DevData *
 dev_data (LamTrainer *t, LamDataset *ds, GError **error)
 {
@@ -126,6 +160,22 @@ dev_data (LamTrainer *t, LamDataset *ds, GError **error)
       return &g_array_index (t->dev, DevData, i);
 
   LamBackend *be = t->be;
+
+  /* Keep the run's own sets; of the others (a view's grid of points, a
+   * picked sample set) only the few most recent, or memory would grow. */
+  guint extras = 0, oldest = 0;
+  for (guint i = 0; i < t->dev->len; i++)
+    {
+      LamDataset *o = g_array_index (t->dev, DevData, i).ds;
+      if (o != t->data.train && o != t->data.val && o != t->data.test && extras++ == 0)
+        oldest = i;
+    }
+  if (extras >= MAX_EXTRA_DATASETS)
+    {
+      dev_data_clear (t, &g_array_index (t->dev, DevData, oldest));
+      g_array_remove_index (t->dev, oldest);
+    }
+
   DevData d = { lam_dataset_ref (ds), NULL, NULL, NULL };
   gsize n = (gsize) ds->n * lam_dataset_sample_size (ds);
   gboolean ok;
@@ -265,13 +315,7 @@ lam_trainer_free (LamTrainer *t)
     lam_net_free (g_array_index (t->shared, SharedNet, i).net);
   g_array_unref (t->shared);
   for (guint i = 0; i < t->dev->len; i++)
-    {
-      DevData *d = &g_array_index (t->dev, DevData, i);
-      if (d->images) t->be->ops->free (t->be, d->images);
-      if (d->data) t->be->ops->free (t->be, d->data);
-      if (d->labels) t->be->ops->free (t->be, d->labels);
-      lam_dataset_unref (d->ds);
-    }
+    dev_data_clear (t, &g_array_index (t->dev, DevData, i));
   g_array_unref (t->dev);
   lam_optimizer_free (t->opt);
   lam_net_free (t->net);
@@ -359,7 +403,7 @@ evaluate_locked (LamTrainer *t, LamDataset *ds, double *loss, double *accuracy, 
 gboolean
 lam_trainer_evaluate (LamTrainer *t, LamDataset *ds, double *loss, double *accuracy, GError **error)
 {
-  g_mutex_lock (&t->lock);
+  reader_lock (t);
   gboolean ok = evaluate_locked (t, ds, loss, accuracy, NULL, error);
   g_mutex_unlock (&t->lock);
   return ok;
@@ -368,7 +412,7 @@ lam_trainer_evaluate (LamTrainer *t, LamDataset *ds, double *loss, double *accur
 gboolean
 lam_trainer_predict (LamTrainer *t, LamDataset *ds, gint32 *pred, GError **error)
 {
-  g_mutex_lock (&t->lock);
+  reader_lock (t);
   gboolean ok = evaluate_locked (t, ds, NULL, NULL, pred, error);
   g_mutex_unlock (&t->lock);
   return ok;
@@ -460,7 +504,7 @@ step_locked (LamTrainer *t, LamMetrics *m, GError **error)
 gboolean
 lam_trainer_step (LamTrainer *t, LamMetrics *out, GError **error)
 {
-  g_mutex_lock (&t->lock);
+  reader_lock (t);
   gboolean ok = step_locked (t, out, error);
   g_mutex_unlock (&t->lock);
   return ok;
@@ -534,7 +578,7 @@ worker (gpointer data)
       g_mutex_unlock (&t->ctl_lock);
 
       LamMetrics m;
-      g_mutex_lock (&t->lock);
+      worker_lock (t);
       gboolean ok = step_locked (t, &m, &error);
       gboolean done = lam_trainer_done (t);
       g_mutex_unlock (&t->lock);
@@ -632,7 +676,7 @@ lam_trainer_set_lr (LamTrainer *t, float lr)
 void
 lam_trainer_reset_weights (LamTrainer *t, guint64 seed)
 {
-  g_mutex_lock (&t->lock);
+  reader_lock (t);
   lam_net_init_params (t->net, seed);
   lam_optimizer_free (t->opt);
   t->opt = lam_optimizer_new (&t->cfg.opt, t->be, lam_net_n_params (t->net));
@@ -644,7 +688,7 @@ lam_trainer_reset_weights (LamTrainer *t, guint64 seed)
 float *
 lam_trainer_copy_tensor (LamTrainer *t, const char *name, int *ndim, int shape[4])
 {
-  g_mutex_lock (&t->lock);
+  reader_lock (t);
   const LamTensorInfo *ti = lam_net_find_tensor (t->net, name);
   float *out = NULL;
   if (ti != NULL)
@@ -670,7 +714,7 @@ lam_trainer_activations (LamTrainer *t, LamDataset *ds, int sample, GError **err
                    sample, ds->n - 1);
       return NULL;
     }
-  g_mutex_lock (&t->lock);
+  reader_lock (t);
   float **acts = NULL;
   DevData *d = dev_data (t, ds, error);
   LamNet *net = d ? net_for_batch (t, 1, error) : NULL;
@@ -728,7 +772,7 @@ gboolean
 lam_trainer_save (LamTrainer *t, const char *path, GError **error)
 {
   g_autoptr(LamStFile) f = lam_st_file_new ();
-  g_mutex_lock (&t->lock);
+  reader_lock (t);
   gsize np = lam_net_n_params (t->net), ns = lam_net_n_state (t->net);
   g_autofree float *p = g_new (float, MAX (np, 1));
   g_autofree float *s = g_new (float, MAX (ns, 1));
@@ -829,7 +873,7 @@ lam_trainer_load (LamTrainer *t, const char *path, GError **error)
                   gs < 0 || ot < 0 || ot > G_MAXINT))
     has_pos = FALSE;
 
-  g_mutex_lock (&t->lock);
+  reader_lock (t);
   lam_net_write_params (t->net, p);
   lam_net_write_state (t->net, s);
   lam_optimizer_free (t->opt);
