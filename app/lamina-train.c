@@ -56,7 +56,7 @@ static volatile gsize interrupted;
 
 static GOptionEntry entries[] = {
   { "preset", 'p', 0, G_OPTION_ARG_STRING, &opt_preset, "Train a preset: mlp, lenet5, alexnet, vgg, resnet", "NAME" },
-  { "dataset", 'd', 0, G_OPTION_ARG_FILENAME, &opt_dataset, "fashion-mnist, spiral, moons, circles, xor, blobs, or an IDX images file", "NAME|PATH" },
+  { "dataset", 'd', 0, G_OPTION_ARG_FILENAME, &opt_dataset, "fashion-mnist; 2-D sets spiral, moons, circles, xor, blobs; sequences adding, sine, parity, text; or an IDX images file", "NAME|PATH" },
   { "labels", 0, 0, G_OPTION_ARG_FILENAME, &opt_labels, "IDX labels file for --dataset PATH (default: guessed from the images name)", "PATH" },
   { "test-images", 0, 0, G_OPTION_ARG_FILENAME, &opt_test_images, "IDX test images (default: hold out 1/6 of the training file)", "PATH" },
   { "test-labels", 0, 0, G_OPTION_ARG_FILENAME, &opt_test_labels, "IDX test labels", "PATH" },
@@ -279,7 +279,8 @@ main (int argc, char **argv)
     return fail ("give one model file or --preset NAME (see --help)");
 
   g_autoptr(LamModelFile) model = NULL;
-  if (opt_preset && lam_preset_path (opt_preset) == NULL)
+  g_autofree char *preset_path = opt_preset ? lam_preset_path (opt_preset) : NULL;
+  if (opt_preset && preset_path == NULL)
     {
       g_autofree char *names = g_strjoinv (", ", (char **) lam_preset_names ());
       return fail ("--preset %s: no such preset (%s)", opt_preset, names);

@@ -677,7 +677,7 @@ lam_dataset_text (int n, int length, gboolean test_part, guint64 seed, GError **
    * test windows start at or after the split, training windows end before it */
   glong split = n_chars - n_chars / 10;
   glong lo = test_part ? split : 0;
-  glong hi = test_part ? n_chars - length : split - length - 1;   /* last start, inclusive */
+  glong hi = (test_part ? n_chars : split) - length - 1;   /* last start, inclusive: its label is inside */
   glong avail = hi - lo + 1;
   if (avail < 1)
     {

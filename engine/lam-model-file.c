@@ -408,6 +408,7 @@ parse_data (Ctx *c, JsonObject *root, LamDataSpec *d)
       || !read_int (c, o, "n_samples", "data.n_samples", &d->n_samples)
       || !read_float (c, o, "noise", "data.noise", &d->noise)
       || !read_int (c, o, "n_classes", "data.n_classes", &d->n_classes)
+      || !read_int (c, o, "length", "data.length", &d->length)
       || !read_float (c, o, "val_fraction", "data.val_fraction", &d->val_fraction)
       || !read_int (c, o, "limit", "data.limit", &d->limit))
     return FALSE;
@@ -428,6 +429,8 @@ parse_data (Ctx *c, JsonObject *root, LamDataSpec *d)
     return fail (c, "\"data.noise\" is %g, must be between 0 and 1", d->noise);
   if (d->n_classes != 0 && (d->n_classes < 2 || d->n_classes > 10))
     return fail (c, "\"data.n_classes\" is %d, must be 0 (the default) or between 2 and 10", d->n_classes);
+  if (d->length != 0 && (d->length < 2 || d->length > 4096))
+    return fail (c, "\"data.length\" is %d, must be 0 (the default) or between 2 and 4096", d->length);
   return TRUE;
 }
 
@@ -891,6 +894,12 @@ lam_model_file_to_json (const LamModelFile *m)
       put_float (s, d->noise);
       put_key (s, 4, &first2, "n_classes");
       g_string_append_printf (s, "%d", d->n_classes);
+      LamSynthKind kind;
+      if (lam_synth_kind_from_name (d->name, &kind) && kind >= LAM_N_SYNTH)
+        {
+          put_key (s, 4, &first2, "length");
+          g_string_append_printf (s, "%d", d->length);
+        }
     }
   put_end (s, 2, '}');
 
@@ -966,7 +975,7 @@ lam_model_file_save (const LamModelFile *m, const char *path, GError **error)
 const char *const *
 lam_preset_names (void)
 {
-  static const char *const names[] = { "mlp", "lenet5", "alexnet", "vgg", "resnet", NULL };
+  static const char *const names[] = { "mlp", "lenet5", "alexnet", "vgg", "resnet", "rnn", "lstm", "gru", "ltc", "transformer", "locally-connected", "conv-twin", "charlstm", NULL };
   return names;
 }
 

@@ -99,6 +99,8 @@ check_ops (LamNet *net, GError **error)
       if (n->kind == LAM_LAYER_GLOBALAVGPOOL && n->out_shape.rank == 1 &&
           net->rt[net->rt[i].in[0]].node->out_shape.rank == 2)
         ok = o->time_mean_forward && o->time_mean_backward;
+      if (n->kind == LAM_LAYER_DENSE && n->out_shape.rank == 2)
+        ok = o->gemm && o->add_rows && o->sum_rows && o->act_forward && o->act_backward;
       if (_lam_seq_handles (n->kind) && _lam_seq_missing_op (o, n) != NULL)
         {
           g_set_error (error, LAM_ERROR, LAM_ERROR_UNSUPPORTED,
@@ -669,7 +671,15 @@ lam_net_forward (LamNet *net, gboolean train, guint64 dropout_seed)
           {
             int rows, in;
             dense_dims (net, x, &rows, &in);
-            o->dense_forward (be, r->out, x->out, r->w, r->b, rows, in, n->p.units, r->fused_relu);
+            if (is_sequence (x))
+              {
+                /* every step of every sample: many rows, split by rows */
+                _lam_seq_linear_forward (be, r->out, x->out, r->w, r->b, rows, in, n->p.units);
+                if (r->fused_relu)
+                  o->act_forward (be, LAM_ACT_RELU, 0, r->out, r->out, count);
+              }
+            else
+              o->dense_forward (be, r->out, x->out, r->w, r->b, rows, in, n->p.units, r->fused_relu);
             break;
           }
         case LAM_LAYER_CONV2D:
@@ -843,8 +853,17 @@ lam_net_backward (LamNet *net)
             int rows, in;
             dense_dims (net, x, &rows, &in);
             dx = grad_target (net, r, 0);
-            o->dense_backward (be, dx, r->dw, r->db, fused_dy (net, r), x->out, r->w, rows,
-                               in, n->p.units, r->fused_relu ? r->out : NULL);
+            if (is_sequence (x))
+              {
+                /* the fused ReLU's backward, in place in its gradient (read only here) */
+                float *dy = (float *) fused_dy (net, r);
+                if (r->fused_relu)
+                  o->act_backward (be, LAM_ACT_RELU, 0, dy, dy, r->out, r->out, count);
+                _lam_seq_linear_backward (be, dx, r->dw, r->db, dy, x->out, r->w, rows, in, n->p.units);
+              }
+            else
+              o->dense_backward (be, dx, r->dw, r->db, fused_dy (net, r), x->out, r->w, rows,
+                                 in, n->p.units, r->fused_relu ? r->out : NULL);
             grad_done (net, r, 0, dx);
             break;
           }

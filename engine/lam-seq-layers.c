@@ -82,7 +82,8 @@ _lam_seq_missing_op (const LamBackendOps *o, const LamNode *node)
     case LAM_LAYER_LSTM:
     case LAM_LAYER_GRU:
     case LAM_LAYER_LTC:
-      NEED (copy_strided); NEED (gemm); NEED (dense_forward); NEED (dense_backward); NEED (axpy);
+      NEED (copy_strided); NEED (gemm); NEED (dense_forward); NEED (add_rows); NEED (sum_rows);
+      NEED (axpy);
       if (node->kind == LAM_LAYER_LSTM)
         { NEED (lstm_cell_forward); NEED (lstm_cell_backward); }
       else if (node->kind == LAM_LAYER_GRU)
@@ -93,7 +94,7 @@ _lam_seq_missing_op (const LamBackendOps *o, const LamNode *node)
         { NEED (ltc_cell_forward); NEED (ltc_cell_backward); }
       break;
     case LAM_LAYER_MULTIHEAD_ATTENTION:
-      NEED (dense_forward); NEED (dense_backward); NEED (attention_forward); NEED (attention_backward);
+      NEED (gemm); NEED (add_rows); NEED (sum_rows); NEED (attention_forward); NEED (attention_backward);
       break;
     case LAM_LAYER_POSITIONAL_ENCODING:
       NEED (add_rows); NEED (sum_rows);
@@ -220,6 +221,27 @@ _lam_seq_init_tensor (const LamNode *node, const LamShape *in, int ti, const Lam
         memset (p, 0, n * sizeof (float));
       break;
     }
+}
+
+void
+_lam_seq_linear_forward (LamBackend *be, float *y, const float *x, const float *w, const float *b,
+                         int rows, int in, int out)
+{
+  be->ops->gemm (be, FALSE, TRUE, rows, out, in, 1.0f, x, in, w, in, 0.0f, y, out);
+  if (b)
+    be->ops->add_rows (be, y, y, b, rows, out);
+}
+
+void
+_lam_seq_linear_backward (LamBackend *be, float *dx, float *dw, float *db, const float *dy,
+                          const float *x, const float *w, int rows, int in, int out)
+{
+  /* dw[out, in] = dyᵀ · x, db = sum of dy's rows, dx[rows, in] = dy · w */
+  be->ops->gemm (be, TRUE, FALSE, out, in, rows, 1.0f, dy, out, x, in, 0.0f, dw, in);
+  if (db)
+    be->ops->sum_rows (be, db, dy, rows, out);
+  if (dx)
+    be->ops->gemm (be, FALSE, FALSE, rows, in, out, 1.0f, dy, out, w, in, 0.0f, dx, in);
 }
 
 gboolean
@@ -364,10 +386,10 @@ _lam_seq_forward (LamBackend *be, LamSeqNode *s, float *const *P, float *y, cons
     case LAM_LAYER_MULTIHEAD_ATTENTION:
       {
         int BT = B * s->T, D = s->D;
-        o->dense_forward (be, s->buf[MHA_QKV], x, P[0], P[1], BT, D, 3 * D, FALSE);
+        _lam_seq_linear_forward (be, s->buf[MHA_QKV], x, P[0], P[1], BT, D, 3 * D);
         o->attention_forward (be, s->buf[MHA_CTX], s->buf[MHA_PROBS], s->buf[MHA_QKV], B, s->T,
                               s->heads, s->dh, s->p.causal);
-        o->dense_forward (be, y, s->buf[MHA_CTX], P[2], P[3], BT, D, D, FALSE);
+        _lam_seq_linear_forward (be, y, s->buf[MHA_CTX], P[2], P[3], BT, D, D);
         break;
       }
     case LAM_LAYER_POSITIONAL_ENCODING:
@@ -408,10 +430,10 @@ _lam_seq_backward (LamBackend *be, LamSeqNode *s, float *const *P, float *const 
     case LAM_LAYER_MULTIHEAD_ATTENTION:
       {
         int BT = B * s->T, D = s->D;
-        o->dense_backward (be, s->buf[MHA_DCTX], G[2], G[3], dy, s->buf[MHA_CTX], P[2], BT, D, D, NULL);
+        _lam_seq_linear_backward (be, s->buf[MHA_DCTX], G[2], G[3], dy, s->buf[MHA_CTX], P[2], BT, D, D);
         o->attention_backward (be, s->buf[MHA_DQKV], s->buf[MHA_DCTX], s->buf[MHA_QKV], s->buf[MHA_PROBS],
                                B, s->T, s->heads, s->dh);
-        o->dense_backward (be, dx, G[0], G[1], s->buf[MHA_DQKV], x, P[0], BT, D, 3 * D, NULL);
+        _lam_seq_linear_backward (be, dx, G[0], G[1], s->buf[MHA_DQKV], x, P[0], BT, D, 3 * D);
         break;
       }
     case LAM_LAYER_POSITIONAL_ENCODING:

@@ -81,6 +81,17 @@ void        _lam_seq_rnn_forward  (LamBackend *be, LamSeqNode *s, float *const *
                                    const float *x);
 void        _lam_seq_rnn_backward (LamBackend *be, LamSeqNode *s, float *const *P, float *const *G,
                                    float *dx, const float *dy);
+/* A Dense over many rows (all the steps of a batch): y[rows, out] =
+ * x[rows, in] · wᵀ + b. Unlike the backend's dense ops, which split the
+ * output features among threads (right for a batch of 64 vectors), the
+ * backend's gemm splits the rows here, so no thread packs the whole
+ * input again. Backward overwrites dw, db (may be NULL) and dx (may be
+ * NULL). Needs the gemm, add_rows and sum_rows ops. */
+void        _lam_seq_linear_forward  (LamBackend *be, float *y, const float *x, const float *w,
+                                      const float *b, int rows, int in, int out);
+void        _lam_seq_linear_backward (LamBackend *be, float *dx, float *dw, float *db, const float *dy,
+                                      const float *x, const float *w, int rows, int in, int out);
+
 /* Allocates s->buf[i] of n floats (zeroed); FALSE with an error when out of memory. */
 gboolean    _lam_seq_buf          (LamBackend *be, LamSeqNode *s, int i, gsize n, GError **error);
 

@@ -103,8 +103,13 @@ _lam_seq_rnn_tensors (const LamNode *node, const LamShape *in, LamSeqTensor *out
 }
 
 /* PyTorch: every weight and bias uniform in ±1/√H. LTC: the input
- * weights Xavier, the recurrent ones ±1/√H, bias 0, τ = 1 (log_tau 0),
- * A uniform in ±1 (each neuron's "reversal potential", both signs). */
+ * weights Xavier, the recurrent ones ±1/√H, bias 0, A uniform in ±1
+ * (each neuron's "reversal potential", both signs), and time constants
+ * spread log-uniformly from 1 to 50 time steps, so that some neurons
+ * follow each row and others remember the whole image (with τ = 1 for
+ * all, the rows before the last few fade and Fashion-MNIST read row by
+ * row learns half as fast). */
+#define LTC_TAU_MAX 50.0
 void
 _lam_seq_rnn_init (const LamNode *node, const LamShape *in, int ti, const LamSeqTensor *t, float *p,
                    LamRng *rng)
@@ -118,8 +123,14 @@ _lam_seq_rnn_init (const LamNode *node, const LamShape *in, int ti, const LamSeq
       int which = ti % 5;
       if (which == 0)
         bound = sqrt (6.0 / (in->d[1] + node->p.units));
-      else if (which == 2 || which == 3)
+      else if (which == 2)
         bound = 0;
+      else if (which == 3)
+        {
+          for (gsize i = 0; i < n; i++)
+            p[i] = (float) (lam_rng_uniform (rng) * log (LTC_TAU_MAX));
+          return;
+        }
       else if (which == 4)
         bound = 1.0;
     }
@@ -239,7 +250,7 @@ _lam_seq_rnn_forward (LamBackend *be, LamSeqNode *s, float *const *P, float *y, 
       float *cs = s->buf[CS + d], *sv = s->buf[SV + d], *hh = s->buf[HH];
 
       to_processing_order (be, xin, x, B, T, F, d == 1);
-      o->dense_forward (be, xp, xin, W[0], W[2], T * B, F, GH, FALSE);
+      _lam_seq_linear_forward (be, xp, xin, W[0], W[2], T * B, F, GH);
       for (int st = 0; st < T; st++)
         {
           const float *xps = xp + st * BGH;
@@ -369,10 +380,10 @@ _lam_seq_rnn_backward (LamBackend *be, LamSeqNode *s, float *const *P, float *co
         }
       /* dW_hh (and db_hh) over all steps: dpre_allᵀ · h_prev_all, the
        * states before each step being slots 0 .. T·K-1 */
-      o->dense_backward (be, NULL, dW[1], s->kind == LAM_LAYER_LTC ? NULL : dW[3], dpre_all, hs, W[1],
-                         T * K * B, H, GH, NULL);
+      _lam_seq_linear_backward (be, NULL, dW[1], s->kind == LAM_LAYER_LTC ? NULL : dW[3], dpre_all, hs, W[1],
+                                T * K * B, H, GH);
       /* dW_ih, db_ih and the input gradient */
-      o->dense_backward (be, dx ? s->buf[DXIN] : NULL, dW[0], dW[2], xp, xin, W[0], T * B, F, GH, NULL);
+      _lam_seq_linear_backward (be, dx ? s->buf[DXIN] : NULL, dW[0], dW[2], xp, xin, W[0], T * B, F, GH);
       if (dx)
         {
           if (d == 0)

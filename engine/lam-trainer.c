@@ -12,12 +12,14 @@
 #include "lam-trainer.h"
 #include "lam-rng.h"
 #include "lam-safetensors.h"
+#include "lam-seq.h"
 
 typedef struct {
   LamDataset *ds;
   guint8     *images;   /* backend memory */
   float      *data;
   guint8     *labels;
+  float      *targets;  /* numeric targets of a regression set, or NULL */
 } DevData;
 
 typedef struct {
@@ -149,6 +151,8 @@ dev_data_clear (LamTrainer *t, DevData *d)
     t->be->ops->free (t->be, d->data);
   if (d->labels)
     t->be->ops->free (t->be, d->labels);
+  if (d->targets)
+    t->be->ops->free (t->be, d->targets);
   lam_dataset_unref (d->ds);
 }
 
@@ -176,7 +180,7 @@ dev_data (LamTrainer *t, LamDataset *ds, GError **error)
       g_array_remove_index (t->dev, oldest);
     }
 
-  DevData d = { lam_dataset_ref (ds), NULL, NULL, NULL };
+  DevData d = { lam_dataset_ref (ds), NULL, NULL, NULL, NULL };
   gsize n = (gsize) ds->n * lam_dataset_sample_size (ds);
   gboolean ok;
   if (ds->images)
@@ -184,12 +188,15 @@ dev_data (LamTrainer *t, LamDataset *ds, GError **error)
   else
     ok = (d.data = be->ops->alloc (be, MAX (n, 1) * sizeof (float))) != NULL;
   ok = ok && (d.labels = be->ops->alloc (be, MAX (ds->n, 1))) != NULL;
+  if (ok && ds->targets)
+    ok = (d.targets = be->ops->alloc (be, MAX ((gsize) ds->n * ds->n_targets, 1) * sizeof (float))) != NULL;
   if (!ok)
     {
       g_set_error (error, LAM_ERROR, LAM_ERROR_BACKEND, "%s: out of memory for the dataset %s",
                    be->name, ds->name);
       if (d.images) be->ops->free (be, d.images);
       if (d.data) be->ops->free (be, d.data);
+      if (d.labels) be->ops->free (be, d.labels);
       lam_dataset_unref (ds);
       return NULL;
     }
@@ -198,6 +205,8 @@ dev_data (LamTrainer *t, LamDataset *ds, GError **error)
   else
     be->ops->upload (be, d.data, ds->data, n * sizeof (float));
   be->ops->upload (be, d.labels, ds->labels, ds->n);
+  if (d.targets)
+    be->ops->upload (be, d.targets, ds->targets, (gsize) ds->n * ds->n_targets * sizeof (float));
   g_array_append_val (t->dev, d);
   return &g_array_index (t->dev, DevData, t->dev->len - 1);
 }
@@ -213,6 +222,9 @@ gather (LamTrainer *t, LamNet *net, DevData *d, const gint32 *idx, int B)
   else
     t->be->ops->gather_f32 (t->be, lam_net_input (net), lam_net_labels (net), d->data, d->labels,
                             idx, B, n);
+  /* a regression set: the MSE loss compares with its numeric targets */
+  if (d->targets && lam_net_set_use_targets (net, TRUE))
+    t->be->ops->gather_rows (t->be, lam_net_targets (net), d->targets, idx, B, ds->n_targets);
 }
 
 static LamNet *
@@ -252,6 +264,14 @@ check_data (const LamGraph *g, const LamDataSplits *data, GError **error)
     }
   LamNode *logits = lam_graph_find (g, g_ptr_array_index (loss->inputs, 0));
   gint64 n_out = lam_shape_size (&logits->out_shape);
+  if (ds->targets != NULL && (loss->kind != LAM_LAYER_MSE || n_out != ds->n_targets))
+    {
+      g_set_error (error, LAM_ERROR, LAM_ERROR_INVALID_GRAPH,
+                   "node \"%s\": %s has %d numeric target%s per sample: end the network with %d output%s "
+                   "and an MSE loss", loss->kind == LAM_LAYER_MSE ? logits->name : loss->name, ds->name,
+                   ds->n_targets, ds->n_targets == 1 ? "" : "s", ds->n_targets, ds->n_targets == 1 ? "" : "s");
+      return FALSE;
+    }
   if (n_out < ds->n_classes)
     {
       g_set_error (error, LAM_ERROR, LAM_ERROR_INVALID_GRAPH,

@@ -28,7 +28,8 @@ static void
 test_preset_names (void)
 {
   const char *const *names = lam_preset_names ();
-  const char *expected[] = { "mlp", "lenet5", "alexnet", "vgg", "resnet" };
+  const char *expected[] = { "mlp", "lenet5", "alexnet", "vgg", "resnet", "rnn", "lstm", "gru", "ltc",
+                             "transformer", "locally-connected", "conv-twin", "charlstm" };
 
   for (gsize i = 0; i < G_N_ELEMENTS (expected); i++)
     g_assert_cmpstr (names[i], ==, expected[i]);
@@ -65,23 +66,24 @@ test_preset (gconstpointer data)
   g_assert_cmpuint (strlen (m->description), >, 20);
   g_assert_cmpuint (m->graph->nodes->len, >=, 4);
 
-  /* Fashion-MNIST input, exactly one loss. */
+  /* Fashion-MNIST input (charlstm: 50 characters of the text set), exactly one loss. */
+  gboolean text = g_strcmp0 (name, "charlstm") == 0;
   input = lam_graph_input_node (m->graph);
   g_assert_nonnull (input);
-  g_assert_cmpint (input->p.channels, ==, 1);
-  g_assert_cmpint (input->p.height, ==, 28);
-  g_assert_cmpint (input->p.width, ==, 28);
+  g_assert_cmpint (input->p.channels, ==, text ? 50 : 1);
+  g_assert_cmpint (input->p.height, ==, text ? 1 : 28);
+  g_assert_cmpint (input->p.width, ==, text ? 1 : 28);
   loss = lam_graph_loss_node (m->graph);
   g_assert_nonnull (loss);
   g_assert_cmpint (loss->kind, ==, LAM_LAYER_SOFTMAX_XENT);
-  g_assert_cmpstr (m->config.data.name, ==, "fashion-mnist");
+  g_assert_cmpstr (m->config.data.name, ==, text ? "text" : "fashion-mnist");
   g_assert_true (lam_train_config_check (&m->config, NULL));
 
   /* A preset must be a valid graph that ends in 10 classes. */
   if (!lam_graph_validate (m->graph, &error))
     g_error ("preset %s: %s", name, error->message);
   g_assert_cmpint (lam_shape_size (&((LamNode *) lam_graph_find (m->graph, g_ptr_array_index (loss->inputs, 0)))->out_shape),
-                   ==, 10);
+                   ==, text ? 64 : 10);
   g_test_message ("%s: %u nodes, %" G_GINT64_FORMAT " parameters, %.1f MFLOPs per sample",
                   name, m->graph->nodes->len, m->graph->total_params, m->graph->total_flops / 1e6);
 

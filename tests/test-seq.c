@@ -26,6 +26,7 @@
 #include "lam-backend.h"
 #include "lam-dataset.h"
 #include "lam-graph.h"
+#include "lam-model-file.h"
 #include "lam-net.h"
 #include "lam-optim.h"
 #include "lam-seq.h"
@@ -468,7 +469,7 @@ test_recurrent_stack (void)
 static void
 test_mha (void)
 {
-  /* heads, causal, D, T; T above 64 takes the sgemm path of the CPU backend */
+  /* heads, causal, D, T */
   static const int cases[][4] = { { 1, 0, 4, 4 }, { 2, 0, 6, 4 }, { 2, 1, 6, 5 }, { 3, 1, 6, 4 }, { 2, 1, 4, 66 } };
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
@@ -1104,6 +1105,60 @@ test_golden (void)
   golden_case (h, "mha_causal", LAM_LAYER_MULTIHEAD_ATTENTION);
 }
 
+/* ── Presets ─────────────────────────────────────────────────────────── */
+
+/* The sequence presets load, validate, run left to right and survive a
+ * save and load unchanged (test-model-file checks the registered ones). */
+static void
+test_presets (void)
+{
+  static const char *const names[] = { "rnn", "lstm", "gru", "ltc", "transformer", "locally-connected",
+                                       "conv-twin", "charlstm" };
+  gint64 lc_params = 0, conv_params = 0;
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(LamModelFile) m = lam_model_file_load_preset (names[i], &error);
+      g_assert_no_error (error);
+      g_assert_cmpuint (strlen (m->description), >, 40);
+      if (!lam_graph_validate (m->graph, &error))
+        g_error ("preset %s: %s", names[i], error->message);
+      g_assert_true (lam_train_config_check (&m->config, NULL));
+      LamNode *loss = lam_graph_loss_node (m->graph);
+      LamNode *logits = lam_graph_find (m->graph, g_ptr_array_index (loss->inputs, 0));
+      gboolean text = g_strcmp0 (names[i], "charlstm") == 0;
+      g_assert_cmpstr (m->config.data.name, ==, text ? "text" : "fashion-mnist");
+      g_assert_cmpint (lam_shape_size (&logits->out_shape), ==, text ? 64 : 10);
+      for (guint k = 1; k < m->graph->nodes->len; k++)
+        {
+          LamNode *n = g_ptr_array_index (m->graph->nodes, k);
+          for (guint j = 0; j < n->inputs->len; j++)
+            g_assert_cmpfloat (lam_graph_find (m->graph, g_ptr_array_index (n->inputs, j))->x, <, n->x);
+        }
+      g_autofree char *json = lam_model_file_to_json (m);
+      g_autoptr(LamModelFile) m2 = lam_model_file_parse (json, -1, "preset.json", &error);
+      g_assert_no_error (error);
+      g_autofree char *json2 = lam_model_file_to_json (m2);
+      g_assert_cmpstr (json, ==, json2);
+      g_test_message ("%-18s %2u nodes %7" G_GINT64_FORMAT " parameters %6.2f MFLOPs per sample", names[i],
+                      m->graph->nodes->len, m->graph->total_params, m->graph->total_flops / 1e6);
+      if (g_strcmp0 (names[i], "locally-connected") == 0)
+        {
+          LamNode *lc = lam_graph_find (m->graph, "features");
+          lc_params = lc->n_params;
+          g_assert_cmpint (lam_graph_equivalent_conv_params (m->graph, lc), ==, 208);
+        }
+      if (g_strcmp0 (names[i], "conv-twin") == 0)
+        conv_params = lam_graph_find (m->graph, "features")->n_params;
+    }
+  /* the twins: the same filters, shared or not */
+  g_assert_cmpint (conv_params, ==, 8 * 25 + 8);
+  g_assert_cmpint (lc_params, ==, 24 * 24 * (8 * 25 + 8));
+  /* the text preset fits the text set */
+  g_autoptr(LamDataset) ds = lam_dataset_text (0, 50, FALSE, 1, NULL);
+  g_assert_cmpint (ds->n_classes, <=, 64);
+}
+
 /* ── Determinism ─────────────────────────────────────────────────────── */
 
 /* A few SGD steps of a bidirectional LSTM + attention net at batch 32
@@ -1403,6 +1458,7 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/seq/shape-errors", test_shape_errors);
   g_test_add_func ("/engine/seq/tensor-names", test_tensor_names);
   g_test_add_func ("/engine/seq/golden-pytorch", test_golden);
+  g_test_add_func ("/engine/seq/presets", test_presets);
   g_test_add_func ("/engine/seq/determinism/threads", test_determinism_threads);
   g_test_add_func ("/engine/seq/dataset/sequence-sets", test_sequence_sets);
   g_test_add_func ("/engine/seq/dataset/text", test_text_set);

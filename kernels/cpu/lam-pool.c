@@ -1,8 +1,14 @@
 /* lam-pool.c: fork-join thread pool with claimed chunks (see lam-pool.h).
  *
- * The job's ticket packs (generation << 32 | next chunk) in one atomic,
- * so a worker that wakes up late can never claim a chunk of a newer job
- * by mistake: its compare-and-swap fails when the generation moved on.
+ * The job's ticket packs (generation << 32 | chunks << 16 | next chunk)
+ * in one atomic, so a worker that wakes up late can never claim a chunk
+ * of a newer job by mistake: its compare-and-swap fails when the
+ * generation moved on. The chunk count is in the ticket too: read from
+ * the job's fields, it could belong to the next job, whose caller writes
+ * them before it publishes the new ticket, and a worker holding the old
+ * ticket (all chunks claimed) would then claim a chunk "past the end"
+ * of the old job and run it with the new job's function: a chunk run
+ * twice, and a caller that returns before its job is done.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -32,7 +38,7 @@ struct _LamPool {
   LamPoolFunc       fn;
   void             *ctx;
   int               n_chunks;
-  _Atomic uint64_t  ticket;     /* generation << 32 | next chunk */
+  _Atomic uint64_t  ticket;     /* generation << 32 | chunks << 16 | next chunk */
   atomic_int        done;       /* chunks finished in this generation */
   atomic_int        sleepers;
   atomic_bool       quit;
@@ -54,8 +60,8 @@ run_chunks (LamPool *pool, uint32_t gen, int tid)
       uint64_t t = atomic_load_explicit (&pool->ticket, memory_order_acquire);
       if ((uint32_t) (t >> 32) != gen)
         return;
-      int n = pool->n_chunks;
-      int c = (int) (t & 0xffffffffu);
+      int n = (int) ((t >> 16) & 0xffffu);
+      int c = (int) (t & 0xffffu);
       if (c >= n)
         return;
       if (!atomic_compare_exchange_weak_explicit (&pool->ticket, &t, t + 1,
@@ -165,8 +171,10 @@ lam_pool_run (LamPool *pool, int n_chunks, LamPoolFunc fn, void *ctx)
   pool->ctx = ctx;
   pool->n_chunks = n_chunks;
   atomic_store_explicit (&pool->done, 0, memory_order_relaxed);
+  g_assert (n_chunks <= 0xffff);
   uint32_t gen = (uint32_t) (atomic_load (&pool->ticket) >> 32) + 1;
-  atomic_store_explicit (&pool->ticket, (uint64_t) gen << 32, memory_order_seq_cst);
+  atomic_store_explicit (&pool->ticket, (uint64_t) gen << 32 | (uint64_t) n_chunks << 16,
+                         memory_order_seq_cst);
   if (atomic_load (&pool->sleepers) > 0)
     {
       pthread_mutex_lock (&pool->lock);
