@@ -286,6 +286,7 @@ LamTrainer *
 lam_trainer_new (const LamGraph *graph, const LamTrainConfig *cfg, const LamDataSplits *data,
                  GError **error)
 {
+  g_autoptr(GError) net_error = NULL;   /* declared before any goto fail */
   if (!lam_train_config_check (cfg, error))
     return NULL;
   g_autoptr(LamGraph) g = lam_graph_copy (graph);
@@ -307,9 +308,25 @@ lam_trainer_new (const LamGraph *graph, const LamTrainConfig *cfg, const LamData
   if (t->be == NULL)
     goto fail;
   t->batch = MIN (cfg->batch, t->data.train->n);
-  t->net = lam_net_new (g, t->be, t->batch, error);
+  t->net = lam_net_new (g, t->be, t->batch, &net_error);
+  if (t->net == NULL && g_ascii_strcasecmp (cfg->backend, "auto") == 0 &&
+      strcmp (t->be->name, "cpu") != 0 &&
+      (g_error_matches (net_error, LAM_ERROR, LAM_ERROR_UNSUPPORTED) ||
+       g_error_matches (net_error, LAM_ERROR, LAM_ERROR_BACKEND)))
+    {
+      /* "auto": a GPU that lacks an op, or memory, still trains on the CPU */
+      g_free (t->backend_note);
+      t->backend_note = g_strdup (net_error->message);
+      lam_backend_free (t->be);
+      t->be = lam_backend_new_cpu (cfg->threads);
+      g_clear_error (&net_error);
+      t->net = lam_net_new (g, t->be, t->batch, &net_error);
+    }
   if (t->net == NULL)
-    goto fail;
+    {
+      g_propagate_error (error, g_steal_pointer (&net_error));
+      goto fail;
+    }
   lam_net_init_params (t->net, cfg->seed);
   t->opt = lam_optimizer_new (&cfg->opt, t->be, lam_net_n_params (t->net));
   t->steps_per_epoch = t->data.train->n / t->batch;
