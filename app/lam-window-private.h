@@ -9,6 +9,9 @@
 #include "lam-network.h"
 #include "lam-palette.h"
 #include "lam-start-view.h"
+#include "lam-training-panel.h"
+#include "lam-training-session.h"
+#include "lam-training-views.h"
 #include "lam-window.h"
 
 G_BEGIN_DECLS
@@ -33,13 +36,35 @@ struct _LamWindow {
   GtkLabel             *memory_label;
   GtkLabel             *zoom_label;
   GtkWidget            *train_button;
+  AdwButtonContent     *train_button_content;
   GtkStack             *training_stack;
+  GtkPaned             *editor_paned;
+  GtkRevealer          *locked_revealer;
+  GtkLabel             *locked_label;
+  AdwViewStack         *sidebar_stack;
+  LamTrainingPanel     *training_panel;
+  LamTrainingViews     *training_views;
 
   /* Owned references */
   LamNetwork           *network;
+  LamTrainingSession   *session;
   GFile                *file;          /* NULL until saved or opened from a file */
   GtkNativeDialog      *chooser;       /* the open or save dialog while it is up */
   gboolean              closing;       /* the user agreed to lose unsaved work */
+  gboolean              config_modified; /* training settings changed since the last save */
+  gboolean              views_shown;   /* the training views replaced the placeholder */
+
+  /* LAMINA_FRAME_LOG: frame times, for bench/window-training */
+  FILE                 *frame_log;
+  GdkFrameClock        *frame_clock;
+  gint64                paint_start;
+  gint64                last_frame;
+  LamSessionState       logged_state;
+
+  /* the status labels follow a running trainer 5 to 6 times a second */
+  LamSessionState       shown_state;
+  gint64                last_status;
+  guint                 status_timeout_id;
 };
 
 /* Called after a confirmation or a save, when the user did not cancel. */
@@ -65,5 +90,14 @@ gboolean  _lam_window_save_to            (LamWindow *self, GFile *file, GError *
 void      _lam_window_save_as            (LamWindow *self, LamWindowThen then, gpointer data,
                                           GDestroyNotify destroy);
 void      _lam_window_train              (LamWindow *self);
+
+/* The network or its training settings differ from the file. */
+gboolean  _lam_window_get_modified       (LamWindow *self);
+/* Shows the training views and the training panel. */
+void      _lam_window_show_training      (LamWindow *self);
+void      _lam_window_save_weights       (LamWindow *self);
+void      _lam_window_load_weights       (LamWindow *self);
+/* Space outside the canvas and text fields; FALSE when it did nothing. */
+gboolean  _lam_window_toggle_pause       (LamWindow *self);
 
 G_END_DECLS

@@ -5,6 +5,15 @@
  * and the actions current. Files are read and written through the
  * engine's model file, synchronously: a model file is a few kilobytes.
  *
+ * Training: a LamTrainingSession trains the network off the main
+ * thread; the window shows its state in the training panel (sidebar),
+ * the training views (under the canvas) and the header's Train button,
+ * and locks the editor while a run is running: the canvas, inspector
+ * and palette refuse edits, and a banner says to pause or stop. Edits
+ * while paused are fine (the session rebuilds its trainer on Resume).
+ * Changing the training settings marks the document modified; unlike
+ * graph edits they are not undoable (LamNetwork has no setter for them).
+ *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #define G_LOG_DOMAIN "lamina-window"
@@ -17,6 +26,12 @@
 #include "lam-window-private.h"
 
 G_DEFINE_FINAL_TYPE (LamWindow, lam_window, ADW_TYPE_APPLICATION_WINDOW)
+
+gboolean
+_lam_window_get_modified (LamWindow *self)
+{
+  return lam_network_get_modified (self->network) || self->config_modified;
+}
 
 /* ------------------------------------------------------------------ */
 /* Keeping the window current */
@@ -34,7 +49,7 @@ update_title (LamWindow *self)
   g_autofree char *head = g_utf8_strlen (full, -1) > 60 ? g_utf8_substring (full, 0, 59) : NULL;
   g_autofree char *name = head != NULL ? g_strconcat (head, "…", NULL) : g_strdup (full);
   g_autofree char *title = NULL, *subtitle = NULL, *window_title = NULL;
-  gboolean modified = lam_network_get_modified (self->network);
+  gboolean modified = _lam_window_get_modified (self);
 
   if (!on_editor (self))
     {
@@ -93,21 +108,180 @@ update_totals (LamWindow *self)
                                "training needs about twice as much");
 }
 
+/* The graph's problem, or the data's: why Start is disabled. */
+static const char *
+start_problem (LamWindow *self)
+{
+  const char *problem = lam_network_get_problem (self->network);
+
+  return problem != NULL ? problem : lam_training_session_get_start_problem (self->session);
+}
+
+static gboolean
+is_running (LamSessionState state)
+{
+  return state == LAM_SESSION_RUNNING || state == LAM_SESSION_PREPARING;
+}
+
+/* The header's button: Train, Pause or Resume, as the run stands. */
+static void
+update_train_button (LamWindow *self)
+{
+  LamSessionState state = lam_training_session_get_state (self->session);
+  const char *problem = start_problem (self);
+  g_autofree char *text = problem != NULL ? g_strdup_printf ("Cannot train yet: %s", problem) : NULL;
+  const char *action = "train.start", *label = "_Train", *icon = "media-playback-start-symbolic";
+  const char *tooltip = text != NULL ? text : "Train the network (F5 or Ctrl+Enter)";
+  const char *accessible = "Train";
+
+  if (state == LAM_SESSION_RUNNING || state == LAM_SESSION_PREPARING)
+    {
+      action = "train.pause", label = "_Pause", icon = "media-playback-pause-symbolic";
+      tooltip = "Pause training (Space)", accessible = "Pause training";
+    }
+  else if (state == LAM_SESSION_PAUSED)
+    {
+      action = "train.resume", label = "_Resume";
+      tooltip = text != NULL ? text : "Go on with this run (F5 or Space)", accessible = "Resume training";
+    }
+  gtk_actionable_set_action_name (GTK_ACTIONABLE (self->train_button), action);
+  adw_button_content_set_label (self->train_button_content, label);
+  adw_button_content_set_icon_name (self->train_button_content, icon);
+  gtk_widget_set_tooltip_text (self->train_button, tooltip);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->train_button), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  accessible, -1);
+}
+
 static void
 update_problem (LamWindow *self)
 {
-  const char *problem = lam_network_get_problem (self->network);
+  const char *problem = start_problem (self);
   g_autofree char *text = NULL;
 
   if (problem != NULL)
     {
       text = g_strdup_printf ("Cannot train yet: %s", problem);
       gtk_label_set_text (self->problem_label, text);
-      gtk_widget_set_tooltip_text (self->train_button, text);
+    }
+  gtk_revealer_set_reveal_child (self->problem_revealer, problem != NULL);
+  update_train_button (self);
+}
+
+/* Status, progress, the editor's lock: everything that follows the run. */
+static void
+update_training (LamWindow *self)
+{
+  LamSessionState state = lam_training_session_get_state (self->session);
+  g_autofree char *title = lam_training_session_dup_status_title (self->session);
+  g_autofree char *detail = lam_training_session_dup_status_detail (self->session);
+  g_autofree char *values = lam_training_session_dup_status_values (self->session);
+  g_autofree char *backend = lam_training_session_dup_backend_text (self->session);
+  g_autofree char *line = NULL;
+  const char *problem = start_problem (self);
+  gboolean locked = is_running (state);
+
+  lam_training_panel_set_status (self->training_panel, title, detail, values,
+                                 lam_training_session_get_progress (self->session));
+  if (state == LAM_SESSION_FAILED)
+    lam_training_panel_set_problem (self->training_panel, lam_training_session_get_error (self->session));
+  else if (problem != NULL && !locked)
+    {
+      g_autofree char *text = g_strdup_printf ("Cannot train yet: %s", problem);
+      lam_training_panel_set_problem (self->training_panel, text);
     }
   else
-    gtk_widget_set_tooltip_text (self->train_button, "Train the network (Ctrl+Enter)");
-  gtk_revealer_set_reveal_child (self->problem_revealer, problem != NULL);
+    lam_training_panel_set_problem (self->training_panel, NULL);
+  lam_training_panel_set_backend_text (self->training_panel, backend);
+  lam_training_panel_set_locked (self->training_panel, locked);
+  lam_training_panel_set_paused (self->training_panel, state == LAM_SESSION_PAUSED);
+
+  line = g_strjoin (" · ", title, detail != NULL && detail[0] != '\0' && state != LAM_SESSION_FAILED ? detail : "",
+                    NULL);
+  if (g_str_has_suffix (line, " · "))
+    line[strlen (line) - 3] = '\0';
+  lam_training_views_set_status (self->training_views, line);
+
+  /* no edits while the trainer runs: pausing allows them again */
+  lam_graph_view_set_editable (self->graph_view, !locked);
+  lam_inspector_set_editable (self->inspector, !locked);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->palette), !locked);
+  gtk_label_set_text (self->locked_label, state == LAM_SESSION_PREPARING
+                      ? "Getting ready to train. Stop to edit the network."
+                      : "Training is running. Pause or stop training to edit the network.");
+  gtk_revealer_set_reveal_child (self->locked_revealer, locked && on_editor (self));
+  update_problem (self);
+}
+
+static void
+log_state (LamWindow *self)
+{
+  LamSessionState state = lam_training_session_get_state (self->session);
+  const LamMetrics *m = lam_training_session_get_metrics (self->session);
+
+  if (self->frame_log == NULL || state == self->logged_state)
+    return;
+  self->logged_state = state;
+  /* train: time (ms), state, the run's step, the engine's images/s and
+   * training seconds, and the seconds the worker waited for the views */
+  fprintf (self->frame_log, "train %.3f %s step %d images_per_second %.1f elapsed %.3f waited %.3f\n",
+           g_get_monotonic_time () / 1000.0,
+           g_enum_get_value (g_type_class_peek (LAM_TYPE_SESSION_STATE), state)->value_nick,
+           m != NULL ? m->step : 0, m != NULL ? m->images_per_second : 0.0, m != NULL ? m->elapsed : 0.0,
+           lam_training_session_get_copy_wait (self->session));
+  fflush (self->frame_log);
+}
+
+#define STATUS_EVERY_US (180 * 1000)
+
+static gboolean
+status_timeout_cb (gpointer data)
+{
+  LamWindow *self = data;
+
+  self->status_timeout_id = 0;
+  self->last_status = g_get_monotonic_time ();
+  update_training (self);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_session_changed (LamWindow *self)
+{
+  LamSessionState state = lam_training_session_get_state (self->session);
+  gint64 wait = self->last_status + STATUS_EVERY_US - g_get_monotonic_time ();
+
+  /* every relabelling lays the window out again: while the run only
+   * moves on, the labels follow at most every 180 ms */
+  if (state == LAM_SESSION_RUNNING && state == self->shown_state && wait > 0)
+    {
+      if (self->status_timeout_id == 0)
+        self->status_timeout_id = g_timeout_add_full (G_PRIORITY_DEFAULT_IDLE, (guint) (wait / 1000 + 1),
+                                                      status_timeout_cb, self, NULL);
+    }
+  else
+    {
+      g_clear_handle_id (&self->status_timeout_id, g_source_remove);
+      self->shown_state = state;
+      self->last_status = g_get_monotonic_time ();
+      update_training (self);
+    }
+  log_state (self);
+  _lam_window_actions_update (self);
+}
+
+static void
+on_session_failed (LamWindow *self, const char *message)
+{
+  g_autofree char *text = g_strdup_printf ("Training failed: %s", message);
+
+  _lam_window_show_training (self);
+  _lam_window_toast (self, text);
+}
+
+static void
+on_session_message (LamWindow *self, const char *message)
+{
+  _lam_window_toast (self, message);
 }
 
 static void
@@ -116,6 +290,38 @@ on_network_changed (LamWindow *self)
   update_totals (self);
   update_problem (self);
   _lam_window_actions_update (self);
+}
+
+static void
+on_network_reset (LamWindow *self)
+{
+  /* another network: the session dropped its trainer; the placeholder
+   * says again where the views will be */
+  self->config_modified = FALSE;
+  self->views_shown = FALSE;
+  gtk_stack_set_visible_child_name (self->training_stack, "empty");
+  adw_view_stack_set_visible_child_name (self->sidebar_stack, "layer");
+  update_title (self);
+}
+
+static void
+on_config_changed (LamWindow *self, const char *what)
+{
+  self->config_modified = TRUE;
+  lam_training_session_config_changed (self->session);
+  update_totals (self);   /* the batch size is in the memory estimate */
+  update_title (self);
+  update_training (self);
+  _lam_window_actions_update (self);
+}
+
+static void
+on_views_node_activated (LamWindow *self, const char *name)
+{
+  if (lam_network_get_node (self->network, name) == NULL)
+    return;   /* the trainer's graph, edited since */
+  lam_graph_view_select (self->graph_view, name);
+  lam_graph_view_reveal (self->graph_view, name);
 }
 
 static void
@@ -130,6 +336,7 @@ on_selection_changed (LamWindow *self)
 {
   lam_inspector_set_selection (self->inspector, lam_graph_view_get_selected (self->graph_view),
                                lam_graph_view_get_n_selected (self->graph_view));
+  lam_training_views_select_node (self->training_views, lam_graph_view_get_selected (self->graph_view));
   _lam_window_actions_update (self);
 }
 
@@ -196,7 +403,9 @@ void
 _lam_window_show_editor (LamWindow *self)
 {
   gtk_stack_set_visible_child_name (self->main_stack, "editor");
+  lam_training_session_set_active (self->session, TRUE);
   update_title (self);
+  update_training (self);
   _lam_window_actions_update (self);
   gtk_widget_grab_focus (GTK_WIDGET (self->graph_view));
 }
@@ -292,7 +501,7 @@ _lam_window_confirm_discard (LamWindow *self, LamWindowThen then, gpointer data,
   g_autofree char *body = NULL;
   GtkWidget *dialog;
 
-  if (!lam_network_get_modified (self->network))
+  if (!_lam_window_get_modified (self))
     {
       then_run (t);
       return;
@@ -425,6 +634,7 @@ _lam_window_save_to (LamWindow *self, GFile *file, GError **error)
     }
   if (!lam_network_save (self->network, path, error))
     return FALSE;
+  self->config_modified = FALSE;
   g_set_object (&self->file, file);
   if (gtk_window_get_application (GTK_WINDOW (self)) != NULL)
     lam_application_add_recent (LAM_APPLICATION (gtk_window_get_application (GTK_WINDOW (self))), path);
@@ -501,12 +711,211 @@ _lam_window_save_as (LamWindow *self, LamWindowThen then, gpointer data, GDestro
 }
 
 void
+_lam_window_show_training (LamWindow *self)
+{
+  g_return_if_fail (LAM_IS_WINDOW (self));
+
+  adw_view_stack_set_visible_child_name (self->sidebar_stack, "training");
+  if (self->views_shown)
+    return;
+  self->views_shown = TRUE;
+  gtk_stack_set_visible_child_name (self->training_stack, "views");
+  /* the views take about two thirds of the height at first */
+  {
+    int h = gtk_widget_get_height (GTK_WIDGET (self->editor_paned));
+    if (h > 0)
+      gtk_paned_set_position (self->editor_paned, MAX (h * 7 / 20, 200));
+  }
+}
+
+void
 _lam_window_train (LamWindow *self)
 {
-  /* The trainer's views (loss curves, filters, feature maps) come with
-   * the training issue; until then Train says so where they will be. */
-  gtk_stack_set_visible_child_name (self->training_stack, "empty");
-  _lam_window_toast (self, "Training views are not built yet: this window edits networks");
+  g_return_if_fail (LAM_IS_WINDOW (self));
+
+  if (!lam_training_session_can_start (self->session))
+    return;
+  _lam_window_show_training (self);
+  lam_training_session_start (self->session);
+  /* the canvas is locked now: Space (pause) and the views' keys work
+   * once the focus is off it */
+  if (gtk_root_get_focus (GTK_ROOT (self)) == GTK_WIDGET (self->graph_view))
+    lam_training_views_focus (self->training_views);
+}
+
+/* ------------------------------------------------------------------ */
+/* Weights */
+
+static GtkFileFilter *
+weights_filter (void)
+{
+  GtkFileFilter *filter = gtk_file_filter_new ();
+
+  gtk_file_filter_set_name (filter, "Trained weights (*.safetensors)");
+  gtk_file_filter_add_pattern (filter, "*.safetensors");
+  return filter;
+}
+
+static void
+on_weights_saved (GObject *source, GAsyncResult *result, gpointer data)
+{
+  g_autoptr(LamWindow) self = data;
+  g_autoptr(GError) error = NULL;
+
+  if (!lam_training_session_save_weights_finish (LAM_TRAINING_SESSION (source), result, &error))
+    _lam_window_show_error (self, "Could Not Save the Weights", error->message);
+  else
+    _lam_window_toast (self, "Saved the weights");
+}
+
+static void
+on_save_weights_response (GtkNativeDialog *chooser, int response, LamWindow *self)
+{
+  g_autoptr(GtkNativeDialog) owned = g_steal_pointer (&self->chooser);
+
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr(GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser));
+      g_autofree char *base = g_file_get_basename (file);
+
+      if (!g_str_has_suffix (base, ".safetensors"))
+        {
+          g_autofree char *named = g_strconcat (base, ".safetensors", NULL);
+          g_autoptr(GFile) parent = g_file_get_parent (file);
+          g_set_object (&file, g_file_get_child (parent, named));
+        }
+      lam_training_session_save_weights (self->session, file, NULL, on_weights_saved, g_object_ref (self));
+    }
+}
+
+void
+_lam_window_save_weights (LamWindow *self)
+{
+  GtkFileChooserNative *chooser;
+  g_autoptr(GtkFileFilter) filter = weights_filter ();
+  g_autofree char *name = g_strconcat (lam_network_get_name (self->network), ".safetensors", NULL);
+
+  if (self->chooser != NULL)
+    return;
+  chooser = gtk_file_chooser_native_new ("Save Weights", GTK_WINDOW (self), GTK_FILE_CHOOSER_ACTION_SAVE,
+                                         "_Save", "_Cancel");
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), filter);
+  gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (chooser), name);
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (chooser), TRUE);
+  g_signal_connect (chooser, "response", G_CALLBACK (on_save_weights_response), self);
+  self->chooser = GTK_NATIVE_DIALOG (chooser);
+  gtk_native_dialog_show (self->chooser);
+}
+
+static void
+on_weights_loaded (GObject *source, GAsyncResult *result, gpointer data)
+{
+  g_autoptr(LamWindow) self = data;
+  g_autoptr(GError) error = NULL;
+
+  if (!lam_training_session_load_weights_finish (LAM_TRAINING_SESSION (source), result, &error))
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        _lam_window_show_error (self, "Could Not Load the Weights", error->message);
+    }
+  else
+    _lam_window_toast (self, lam_training_session_get_state (self->session) == LAM_SESSION_PAUSED
+                             ? "Loaded the weights: Resume goes on with that run"
+                             : "Loaded the weights");
+}
+
+static void
+on_load_weights_response (GtkNativeDialog *chooser, int response, LamWindow *self)
+{
+  g_autoptr(GtkNativeDialog) owned = g_steal_pointer (&self->chooser);
+
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr(GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser));
+      _lam_window_show_training (self);
+      lam_training_session_load_weights (self->session, file, NULL, on_weights_loaded, g_object_ref (self));
+    }
+}
+
+void
+_lam_window_load_weights (LamWindow *self)
+{
+  GtkFileChooserNative *chooser;
+  g_autoptr(GtkFileFilter) filter = weights_filter ();
+
+  if (self->chooser != NULL)
+    return;
+  chooser = gtk_file_chooser_native_new ("Load Weights", GTK_WINDOW (self), GTK_FILE_CHOOSER_ACTION_OPEN,
+                                         "_Load", "_Cancel");
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), filter);
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (chooser), TRUE);
+  g_signal_connect (chooser, "response", G_CALLBACK (on_load_weights_response), self);
+  self->chooser = GTK_NATIVE_DIALOG (chooser);
+  gtk_native_dialog_show (self->chooser);
+}
+
+/* ------------------------------------------------------------------ */
+/* Frame times (LAMINA_FRAME_LOG=path), for bench/window-training */
+
+static void
+on_before_paint (GdkFrameClock *clock, LamWindow *self)
+{
+  self->paint_start = g_get_monotonic_time ();
+}
+
+static void
+on_after_paint (GdkFrameClock *clock, LamWindow *self)
+{
+  gint64 now = g_get_monotonic_time ();
+  gint64 frame = gdk_frame_clock_get_frame_time (clock);
+  const char *page = lam_training_views_get_page (self->training_views);
+
+  if (self->frame_log == NULL || self->paint_start == 0)
+    return;
+  /* frame: time (ms), interval since the last frame (ms), layout to the end of painting (ms) */
+  fprintf (self->frame_log, "frame %.3f %.3f %.3f %s %s\n", now / 1000.0,
+           self->last_frame > 0 ? (frame - self->last_frame) / 1000.0 : 0.0, (now - self->paint_start) / 1000.0,
+           page != NULL ? page : "-",
+           g_enum_get_value (g_type_class_peek (LAM_TYPE_SESSION_STATE),
+                             lam_training_session_get_state (self->session))->value_nick);
+  self->last_frame = frame;
+  self->paint_start = 0;
+}
+
+static void
+lam_window_realize (GtkWidget *widget)
+{
+  LamWindow *self = LAM_WINDOW (widget);
+  const char *path = g_getenv ("LAMINA_FRAME_LOG");
+
+  GTK_WIDGET_CLASS (lam_window_parent_class)->realize (widget);
+  if (path == NULL || path[0] == '\0' || self->frame_log != NULL)
+    return;
+  self->frame_log = fopen (path, "w");
+  if (self->frame_log == NULL)
+    {
+      g_warning ("LAMINA_FRAME_LOG: cannot write %s", path);
+      return;
+    }
+  self->frame_clock = g_object_ref (gtk_widget_get_frame_clock (widget));
+  g_signal_connect (self->frame_clock, "before-paint", G_CALLBACK (on_before_paint), self);
+  g_signal_connect (self->frame_clock, "after-paint", G_CALLBACK (on_after_paint), self);
+}
+
+static void
+stop_frame_log (LamWindow *self)
+{
+  if (self->frame_clock != NULL)
+    g_signal_handlers_disconnect_by_data (self->frame_clock, self);
+  g_clear_object (&self->frame_clock);
+  g_clear_pointer (&self->frame_log, fclose);
+}
+
+static void
+lam_window_unrealize (GtkWidget *widget)
+{
+  stop_frame_log (LAM_WINDOW (widget));
+  GTK_WIDGET_CLASS (lam_window_parent_class)->unrealize (widget);
 }
 
 /* ------------------------------------------------------------------ */
@@ -519,12 +928,19 @@ close_now (LamWindow *self, gpointer data)
   gtk_window_close (GTK_WINDOW (self));
 }
 
+static void
+lam_window_activate_focus (GtkWindow *window)
+{
+  if (!_lam_window_toggle_pause (LAM_WINDOW (window)))
+    GTK_WINDOW_CLASS (lam_window_parent_class)->activate_focus (window);
+}
+
 static gboolean
 lam_window_close_request (GtkWindow *window)
 {
   LamWindow *self = LAM_WINDOW (window);
 
-  if (!self->closing && lam_network_get_modified (self->network))
+  if (!self->closing && _lam_window_get_modified (self))
     {
       _lam_window_confirm_discard (self, close_now, NULL, NULL);
       return TRUE;
@@ -553,9 +969,18 @@ lam_window_dispose (GObject *object)
   if (self->chooser != NULL)
     gtk_native_dialog_destroy (self->chooser);
   g_clear_object (&self->chooser);
+  stop_frame_log (self);
+  g_clear_handle_id (&self->status_timeout_id, g_source_remove);
+  if (self->session != NULL)
+    {
+      /* stop training now: a task may still hold the session a moment */
+      g_signal_handlers_disconnect_by_data (self->session, self);
+      lam_training_session_shutdown (self->session);
+    }
   if (self->network != NULL)
     g_signal_handlers_disconnect_by_data (self->network, self);
   gtk_widget_dispose_template (GTK_WIDGET (self), LAM_TYPE_WINDOW);
+  g_clear_object (&self->session);
   g_clear_object (&self->network);
   g_clear_object (&self->file);
   G_OBJECT_CLASS (lam_window_parent_class)->dispose (object);
@@ -570,12 +995,17 @@ lam_window_class_init (LamWindowClass *klass)
 
   object_class->constructed = lam_window_constructed;
   object_class->dispose = lam_window_dispose;
+  widget_class->realize = lam_window_realize;
+  widget_class->unrealize = lam_window_unrealize;
   window_class->close_request = lam_window_close_request;
+  window_class->activate_focus = lam_window_activate_focus;
 
   g_type_ensure (LAM_TYPE_START_VIEW);
   g_type_ensure (LAM_TYPE_PALETTE);
   g_type_ensure (LAM_TYPE_GRAPH_VIEW);
   g_type_ensure (LAM_TYPE_INSPECTOR);
+  g_type_ensure (LAM_TYPE_TRAINING_PANEL);
+  g_type_ensure (LAM_TYPE_TRAINING_VIEWS);
 
   gtk_widget_class_set_template_from_resource (widget_class, "/org/lamina/Lamina/ui/lam-window.ui");
   gtk_widget_class_bind_template_child (widget_class, LamWindow, window_title);
@@ -594,12 +1024,21 @@ lam_window_class_init (LamWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, LamWindow, memory_label);
   gtk_widget_class_bind_template_child (widget_class, LamWindow, zoom_label);
   gtk_widget_class_bind_template_child (widget_class, LamWindow, train_button);
+  gtk_widget_class_bind_template_child (widget_class, LamWindow, train_button_content);
   gtk_widget_class_bind_template_child (widget_class, LamWindow, training_stack);
+  gtk_widget_class_bind_template_child (widget_class, LamWindow, editor_paned);
+  gtk_widget_class_bind_template_child (widget_class, LamWindow, locked_revealer);
+  gtk_widget_class_bind_template_child (widget_class, LamWindow, locked_label);
+  gtk_widget_class_bind_template_child (widget_class, LamWindow, sidebar_stack);
+  gtk_widget_class_bind_template_child (widget_class, LamWindow, training_panel);
+  gtk_widget_class_bind_template_child (widget_class, LamWindow, training_views);
   gtk_widget_class_bind_template_callback (widget_class, on_selection_changed);
   gtk_widget_class_bind_template_callback (widget_class, on_node_activated);
   gtk_widget_class_bind_template_callback (widget_class, on_zoom_changed);
   gtk_widget_class_bind_template_callback (widget_class, on_inspector_select_node);
   gtk_widget_class_bind_template_callback (widget_class, on_palette_layer_activated);
+  gtk_widget_class_bind_template_callback (widget_class, on_config_changed);
+  gtk_widget_class_bind_template_callback (widget_class, on_views_node_activated);
 
   _lam_window_class_actions_init (widget_class);
 }
@@ -610,6 +1049,9 @@ lam_window_init (LamWindow *self)
   gtk_widget_init_template (GTK_WIDGET (self));
 
   self->network = lam_network_new ();
+  self->session = lam_training_session_new (self->network);
+  self->logged_state = self->shown_state = (LamSessionState) -1;
+  g_signal_connect_swapped (self->network, "reset", G_CALLBACK (on_network_reset), self);
   g_signal_connect_swapped (self->network, "changed", G_CALLBACK (on_network_changed), self);
   g_signal_connect_swapped (self->network, "notify::modified", G_CALLBACK (on_network_notify), self);
   g_signal_connect_swapped (self->network, "notify::name", G_CALLBACK (on_network_notify), self);
@@ -617,8 +1059,15 @@ lam_window_init (LamWindow *self)
   g_signal_connect_swapped (self->network, "notify::can-redo", G_CALLBACK (on_network_notify), self);
   lam_graph_view_set_network (self->graph_view, self->network);
   lam_inspector_set_network (self->inspector, self->network);
+  lam_training_panel_set_network (self->training_panel, self->network);
+  lam_training_views_set_session (self->training_views, self->session);
+  g_signal_connect_swapped (self->session, "state-changed", G_CALLBACK (on_session_changed), self);
+  g_signal_connect_swapped (self->session, "failed", G_CALLBACK (on_session_failed), self);
+  g_signal_connect_swapped (self->session, "message", G_CALLBACK (on_session_message), self);
+  gtk_stack_set_visible_child_name (self->training_stack, "empty");
 
   on_network_changed (self);
+  update_training (self);
   on_zoom_changed (self);
   _lam_window_show_start (self);
 }

@@ -9,6 +9,9 @@
  * Gestures never edit the graph until they end: a move is drawn as an
  * offset and committed as one undoable step on release.
  *
+ * A view that is not editable (while training runs) still selects, pans
+ * and zooms, but refuses every edit: drops, wires, moves, deletions.
+ *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #define G_LOG_DOMAIN "lamina-graph-view"
@@ -64,12 +67,14 @@ struct _LamGraphView {
   GtkWidget   parent_instance;
 
   LamNetwork *network;
+  gboolean    editable;
   GPtrArray  *selection;        /* char*, in the order selected */
   char       *edge_from;        /* the selected edge, if any */
   char       *edge_to;
 
   double      zoom, tx, ty;
   gboolean    fit_pending;
+  int         alloc_w, alloc_h;  /* the last size, to keep the centre when it changes */
   double      zoom_begin;       /* at the start of a pinch */
 
   /* The gesture in progress */
@@ -99,6 +104,7 @@ enum {
   PROP_0,
   PROP_NETWORK,
   PROP_ZOOM,
+  PROP_EDITABLE,
   N_PROPS
 };
 
@@ -853,6 +859,13 @@ on_drag_begin (GtkGestureDrag *gesture, double x, double y, LamGraphView *self)
     {
     case HIT_OUT_PORT:
     case HIT_IN_PORT:
+      if (!self->editable)
+        {
+          if (!is_selected (self, hit.node->name))
+            lam_graph_view_select (self, hit.node->name);
+          self->mode = MODE_NONE;
+          break;
+        }
       self->mode = MODE_CONNECT;
       g_free (self->wire_node);
       self->wire_node = g_strdup (hit.node->name);
@@ -864,7 +877,7 @@ on_drag_begin (GtkGestureDrag *gesture, double x, double y, LamGraphView *self)
         toggle_selected (self, hit.node->name);
       else if (!is_selected (self, hit.node->name))
         lam_graph_view_select (self, hit.node->name);
-      self->mode = is_selected (self, hit.node->name) ? MODE_MOVE : MODE_NONE;
+      self->mode = self->editable && is_selected (self, hit.node->name) ? MODE_MOVE : MODE_NONE;
       break;
 
     case HIT_EDGE:
@@ -1100,7 +1113,7 @@ on_click (GtkGestureClick *click, int n_press, double x, double y, LamGraphView 
 static GdkDragAction
 on_drop_motion (GtkDropTarget *target, double x, double y, LamGraphView *self)
 {
-  self->drop_hover = self->network != NULL;
+  self->drop_hover = self->network != NULL && self->editable;
   self->drop_x = x;
   self->drop_y = y;
   gtk_widget_queue_draw (GTK_WIDGET (self));
@@ -1118,7 +1131,7 @@ static gboolean
 on_drop (GtkDropTarget *target, const GValue *value, double x, double y, LamGraphView *self)
 {
   self->drop_hover = FALSE;
-  if (self->network == NULL || !G_VALUE_HOLDS (value, LAM_TYPE_LAYER_KIND))
+  if (self->network == NULL || !self->editable || !G_VALUE_HOLDS (value, LAM_TYPE_LAYER_KIND))
     return FALSE;
   lam_graph_view_add_layer (self, g_value_get_enum (value), x, y);
   gtk_widget_grab_focus (GTK_WIDGET (self));
@@ -1312,7 +1325,7 @@ on_key_pressed (GtkEventControllerKey *key, guint keyval, guint keycode, GdkModi
     }
 
   /* arrows: Ctrl moves the selected layers, otherwise the selection moves */
-  if (ctrl && self->selection->len > 0)
+  if (ctrl && self->selection->len > 0 && self->editable)
     {
       g_auto(GStrv) names = lam_graph_view_get_selection (self);
       double step = shift ? 5 * KEY_STEP : KEY_STEP;
@@ -1396,6 +1409,14 @@ lam_graph_view_size_allocate (GtkWidget *widget, int width, int height, int base
 
   if (self->fit_pending)
     fit (self, FIRST_ZOOM);
+  else if (self->alloc_w > 0 && self->alloc_h > 0)
+    {
+      /* a pane or the window was resized: what was in the middle stays there */
+      self->tx += (width - self->alloc_w) / 2.0;
+      self->ty += (height - self->alloc_h) / 2.0;
+    }
+  self->alloc_w = width;
+  self->alloc_h = height;
   gtk_popover_present (GTK_POPOVER (self->context_menu));
 }
 
@@ -1434,6 +1455,9 @@ lam_graph_view_get_property (GObject *object, guint prop_id, GValue *value, GPar
     case PROP_ZOOM:
       g_value_set_double (value, self->zoom);
       break;
+    case PROP_EDITABLE:
+      g_value_set_boolean (value, self->editable);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -1448,6 +1472,9 @@ lam_graph_view_set_property (GObject *object, guint prop_id, const GValue *value
     {
     case PROP_NETWORK:
       lam_graph_view_set_network (self, g_value_get_object (value));
+      break;
+    case PROP_EDITABLE:
+      lam_graph_view_set_editable (self, g_value_get_boolean (value));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -1474,6 +1501,9 @@ lam_graph_view_class_init (LamGraphViewClass *klass)
   properties[PROP_ZOOM] =
     g_param_spec_double ("zoom", NULL, NULL, MIN_ZOOM, MAX_ZOOM, 1.0,
                          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_EDITABLE] =
+    g_param_spec_boolean ("editable", NULL, NULL, TRUE,
+                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   signals[SELECTION_CHANGED] = g_signal_new ("selection-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
@@ -1512,6 +1542,7 @@ lam_graph_view_init (LamGraphView *self)
   g_autoptr(GMenuModel) menu = context_menu_model ();
 
   self->selection = g_ptr_array_new_with_free_func (g_free);
+  self->editable = TRUE;
   self->zoom = 1.0;
   self->fit_pending = TRUE;
 
@@ -1680,7 +1711,7 @@ lam_graph_view_delete_selection (LamGraphView *self)
 {
   g_return_val_if_fail (LAM_IS_GRAPH_VIEW (self), FALSE);
 
-  if (self->network == NULL)
+  if (self->network == NULL || !self->editable)
     return FALSE;
   if (self->edge_to != NULL)
     {
@@ -1705,7 +1736,7 @@ lam_graph_view_duplicate_selection (LamGraphView *self)
 
   g_return_val_if_fail (LAM_IS_GRAPH_VIEW (self), FALSE);
 
-  if (self->network == NULL || self->selection->len == 0)
+  if (self->network == NULL || self->selection->len == 0 || !self->editable)
     return FALSE;
   names = lam_graph_view_get_selection (self);
   copies = lam_network_duplicate_nodes (self->network, (const char *const *) names);
@@ -1723,6 +1754,8 @@ lam_graph_view_add_layer (LamGraphView *self, LamLayerKind kind, double x, doubl
   g_return_val_if_fail (LAM_IS_GRAPH_VIEW (self), NULL);
   g_return_val_if_fail (self->network != NULL, NULL);
 
+  if (!self->editable)
+    return NULL;
   /* graph coordinates of the top-left corner, on the grid */
   x = round (((x - self->tx) / self->zoom - NODE_W / 2) / 10) * 10;
   y = round (((y - self->ty) / self->zoom - NODE_H / 2) / 10) * 10;
@@ -1742,6 +1775,8 @@ lam_graph_view_add_layer_at_center (LamGraphView *self, LamLayerKind kind)
   g_return_val_if_fail (LAM_IS_GRAPH_VIEW (self), NULL);
   g_return_val_if_fail (self->network != NULL, NULL);
 
+  if (!self->editable)
+    return NULL;
   g = graph (self);
   x = gtk_widget_get_width (GTK_WIDGET (self)) / 2.0;
   y = gtk_widget_get_height (GTK_WIDGET (self)) / 2.0;
@@ -1834,4 +1869,31 @@ lam_graph_view_get_node_area (LamGraphView *self, const char *name, graphene_rec
     return FALSE;
   *out = node_rect (self, n);
   return TRUE;
+}
+
+gboolean
+lam_graph_view_get_editable (LamGraphView *self)
+{
+  g_return_val_if_fail (LAM_IS_GRAPH_VIEW (self), FALSE);
+  return self->editable;
+}
+
+void
+lam_graph_view_set_editable (LamGraphView *self, gboolean editable)
+{
+  g_return_if_fail (LAM_IS_GRAPH_VIEW (self));
+
+  editable = !!editable;
+  if (self->editable == editable)
+    return;
+  self->editable = editable;
+  if (!editable && self->mode != MODE_NONE && self->mode != MODE_PAN && self->mode != MODE_RUBBER)
+    {
+      /* a move or wire in progress ends without an edit */
+      self->mode = MODE_NONE;
+      self->dragged = FALSE;
+    }
+  self->drop_hover = FALSE;
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_EDITABLE]);
 }

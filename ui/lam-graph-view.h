@@ -21,6 +21,9 @@ G_DECLARE_FINAL_TYPE (LamGraphView, lam_graph_view, LAM, GRAPH_VIEW, GtkWidget)
 GtkWidget  *lam_graph_view_new             (void);
 void        lam_graph_view_set_network     (LamGraphView *self, LamNetwork *network);
 LamNetwork *lam_graph_view_get_network     (LamGraphView *self);
+/* FALSE: selection, panning and zoom only; every edit is refused. */
+gboolean    lam_graph_view_get_editable    (LamGraphView *self);
+void        lam_graph_view_set_editable    (LamGraphView *self, gboolean editable);
 
 /* Selection: names of the selected layers, in the order selected. */
 char      **lam_graph_view_get_selection   (LamGraphView *self);

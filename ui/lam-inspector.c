@@ -616,6 +616,20 @@ lam_inspector_focus_layer (LamInspector *self)
     gtk_widget_grab_focus (GTK_WIDGET (self->name_row));
 }
 
+void
+lam_inspector_set_editable (LamInspector *self, gboolean editable)
+{
+  GtkWidget *controls[] = {
+    GTK_WIDGET (self->name_row), GTK_WIDGET (self->params_group), GTK_WIDGET (self->inputs_group),
+    GTK_WIDGET (self->outputs_group), self->add_input_group, self->add_output_group,
+  };
+
+  g_return_if_fail (LAM_IS_INSPECTOR (self));
+
+  for (guint i = 0; i < G_N_ELEMENTS (controls); i++)
+    gtk_widget_set_sensitive (controls[i], editable);
+}
+
 GtkWidget *
 lam_inspector_get_param_widget (LamInspector *self, const char *param)
 {

@@ -20,6 +20,8 @@ void        lam_inspector_set_network   (LamInspector *self, LamNetwork *network
 /* node: the one selected layer, or NULL; n_selected: how many are. */
 void        lam_inspector_set_selection (LamInspector *self, const char *node, guint n_selected);
 const char *lam_inspector_get_node      (LamInspector *self);
+/* FALSE: shows the layer but its controls do not edit (training runs). */
+void        lam_inspector_set_editable  (LamInspector *self, gboolean editable);
 /* Moves the keyboard focus to the first control of the layer. */
 void        lam_inspector_focus_layer   (LamInspector *self);
 /* The control of a parameter, e.g. "filters" (for tests). */
