@@ -1652,11 +1652,14 @@ total_steps (LamTrainingSession *self)
 char *
 lam_training_session_dup_status_title (LamTrainingSession *self)
 {
-  int epochs;
+  g_autofree char *epochs = NULL, *epoch = NULL;
+  int n;
 
   g_return_val_if_fail (LAM_IS_TRAINING_SESSION (self), NULL);
 
-  epochs = lam_training_session_get_epochs (self);
+  n = lam_training_session_get_epochs (self);
+  epochs = lam_format_count (n);
+  epoch = lam_format_count (self->has_last ? self->last.epoch + 1 : 1);
   switch (self->state)
     {
     case LAM_SESSION_PREPARING:
@@ -1664,17 +1667,17 @@ lam_training_session_dup_status_title (LamTrainingSession *self)
     case LAM_SESSION_RUNNING:
       if (self->pause_requested)
         return g_strdup ("Pausing…");
-      return g_strdup_printf ("Training: epoch %d of %d", self->has_last ? self->last.epoch + 1 : 1, epochs);
+      return g_strdup_printf ("Training: epoch %s of %s", epoch, epochs);
     case LAM_SESSION_PAUSED:
-      return g_strdup_printf ("Paused in epoch %d of %d", self->has_last ? self->last.epoch + 1 : 1, epochs);
+      return g_strdup_printf ("Paused in epoch %s of %s", epoch, epochs);
     case LAM_SESSION_FINISHED:
-      return g_strdup_printf ("Finished %d epoch%s", epochs, epochs == 1 ? "" : "s");
+      return g_strdup_printf ("Finished %s epoch%s", epochs, n == 1 ? "" : "s");
     case LAM_SESSION_FAILED:
       return g_strdup ("Training failed");
     case LAM_SESSION_IDLE:
     default:
       if (self->has_last)
-        return g_strdup_printf ("Stopped in epoch %d of %d", self->last.epoch + 1, epochs);
+        return g_strdup_printf ("Stopped in epoch %s of %s", epoch, epochs);
       return g_strdup ("Ready to train");
     }
 }
