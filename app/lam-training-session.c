@@ -30,6 +30,7 @@
 #include "lam-layer-style.h"
 #include "lam-training-session.h"
 #include "lam-view-data.h"
+#include "lam-seq.h"
 
 #define TICK_MS        100      /* draining metrics, and the views' refresh, while training: 10 Hz */
 #define VIEW_SET_MAX   1000     /* samples the views choose from, predict and confuse */
@@ -396,6 +397,7 @@ enum {
   STATE_CHANGED,
   REFRESH,
   RUN_CHANGED,
+  RUN_RELEASING,
   CLEARED,
   FAILED,
   MESSAGE,
@@ -962,6 +964,8 @@ install_run (LamTrainingSession *self, Run *run)
 
   if (old == run)
     return;
+  if (old != NULL && !self->shut_down)
+    g_signal_emit (self, signals[RUN_RELEASING], 0);
   self->run = run_ref (run);
   run->link->session = self;
   run_release (old);
@@ -1355,7 +1359,10 @@ on_network_reset (LamTrainingSession *self)
   finish_pending_load (self, g_error_new (G_IO_ERROR, G_IO_ERROR_CANCELLED, "Another network was opened"));
   if (self->run != NULL)
     {
-      Run *old = g_steal_pointer (&self->run);
+      Run *old;
+      if (!self->shut_down)
+        g_signal_emit (self, signals[RUN_RELEASING], 0);
+      old = g_steal_pointer (&self->run);
       run_release (old);
       if (!self->shut_down)
         g_signal_emit (self, signals[RUN_CHANGED], 0);
@@ -1469,6 +1476,8 @@ lam_training_session_class_init (LamTrainingSessionClass *klass)
                                    0, NULL, NULL, NULL, G_TYPE_NONE, 0);
   signals[RUN_CHANGED] = g_signal_new ("run-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                                        0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+  signals[RUN_RELEASING] = g_signal_new ("run-releasing", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                                         0, NULL, NULL, NULL, G_TYPE_NONE, 0);
   signals[CLEARED] = g_signal_new ("cleared", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                                    0, NULL, NULL, NULL, G_TYPE_NONE, 0);
   signals[FAILED] = g_signal_new ("failed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
@@ -1525,7 +1534,10 @@ lam_training_session_shutdown (LamTrainingSession *self)
   g_clear_object (&self->data_cancel);
   if (self->run != NULL)
     {
-      Run *run = g_steal_pointer (&self->run);
+      Run *run;
+      /* even while shutting down: a view may hold the trainer */
+      g_signal_emit (self, signals[RUN_RELEASING], 0);
+      run = g_steal_pointer (&self->run);
       run->link->session = NULL;
       run_unref (run);   /* joins a running worker: one step at most */
     }
@@ -2063,6 +2075,13 @@ lam_training_session_get_train_set (LamTrainingSession *self)
   return self->run != NULL ? self->run->data.train : NULL;
 }
 
+LamTrainer *
+lam_training_session_get_trainer (LamTrainingSession *self)
+{
+  g_return_val_if_fail (LAM_IS_TRAINING_SESSION (self), NULL);
+  return self->run != NULL ? self->run->trainer : NULL;
+}
+
 LamDataset *
 lam_training_session_get_view_set (LamTrainingSession *self)
 {
@@ -2112,6 +2131,9 @@ lam_snapshot_free (LamSnapshot *s)
   g_free (s->field);
   g_free (s->units);
   g_free (s->units_node);
+  lam_seq_trace_free (s->trace);
+  g_free (s->att);
+  g_free (s->att_node);
   g_clear_pointer (&s->view_set, lam_dataset_unref);
   g_free (s);
   run_unref (run);
@@ -2188,6 +2210,40 @@ snapshot_thread (GTask *task, gpointer source, gpointer data, GCancellable *canc
           if (error != NULL)
             g_debug ("decision field: %s", error->message);
           g_clear_pointer (&s->field, g_free);
+        }
+    }
+  if ((job->req.what & LAM_SNAPSHOT_SEQUENCE) && vs != NULL && job->req.sample >= 0 && job->req.sample < vs->n)
+    {
+      const LamNode *node = lam_seq_view_recurrent_node (g);
+      if (node != NULL)
+        {
+          s->trace = lam_seq_trace_from_trainer (t, vs, job->req.sample, node->name, NULL, &error);
+          if (s->trace != NULL)
+            {
+              s->sample = job->req.sample;
+              s->what |= LAM_SNAPSHOT_SEQUENCE;
+            }
+          else
+            g_debug ("sequence trace: %s", error->message);
+          g_clear_error (&error);
+        }
+    }
+  if ((job->req.what & LAM_SNAPSHOT_ATTENTION) && vs != NULL && job->req.sample >= 0 && job->req.sample < vs->n)
+    {
+      const LamNode *node = lam_seq_view_attention_node (g);
+      if (node != NULL)
+        {
+          s->att = lam_seq_attention_for_sample (t, vs, job->req.sample, node->name, &s->att_heads,
+                                                 &s->att_steps, &error);
+          if (s->att != NULL)
+            {
+              s->sample = job->req.sample;
+              s->att_node = g_strdup (node->name);
+              s->what |= LAM_SNAPSHOT_ATTENTION;
+            }
+          else
+            g_debug ("attention: %s", error->message);
+          g_clear_error (&error);
         }
     }
   g_atomic_int_add (&run->link->copying, -1);

@@ -16,6 +16,8 @@
  *   state-changed ()              get_state() and the status changed
  *   refresh ()                    the trainer has new weights: views
  *                                 may take copies (≥ 5 Hz while training)
+ *   run-releasing ()              the current trainer is about to go: drop
+ *                                 what holds it (emitted before run-changed)
  *   run-changed ()                a new trainer (graph, data) is in place
  *   cleared ()                    a new run begins: curves start over
  *   failed (message)              the engine's message ("training
@@ -39,6 +41,7 @@
 
 #include "lam-network.h"
 #include "lam-trainer.h"
+#include "lam-seq-data.h"
 
 G_BEGIN_DECLS
 
@@ -136,6 +139,8 @@ gboolean            lam_training_session_load_weights_finish (LamTrainingSession
 /* What the views draw, for the current trainer (NULL without one). */
 const LamGraph     *lam_training_session_get_graph    (LamTrainingSession *self);  /* the trainer's copy */
 LamDataset         *lam_training_session_get_train_set (LamTrainingSession *self);
+/* The current run's trainer, or NULL; valid until "run-releasing". */
+LamTrainer         *lam_training_session_get_trainer  (LamTrainingSession *self);
 /* Up to 1000 validation samples (the test set when there is no
  * validation set): the views' samples, kept as long as the trainer. */
 LamDataset         *lam_training_session_get_view_set (LamTrainingSession *self);
@@ -150,6 +155,8 @@ typedef enum {
   LAM_SNAPSHOT_ACTIVATIONS = 1 << 1,   /* every node's output for one sample, and its class probabilities */
   LAM_SNAPSHOT_PREDICTIONS = 1 << 2,   /* class predictions for the whole view set */
   LAM_SNAPSHOT_FIELD       = 1 << 3,   /* 2-D sets: probabilities over the plane, and units_node's outputs */
+  LAM_SNAPSHOT_SEQUENCE    = 1 << 4,   /* the first recurrent layer's trace for one sample */
+  LAM_SNAPSHOT_ATTENTION   = 1 << 5,   /* the first MultiHeadAttention's weights for one sample */
 } LamSnapshotFlags;
 
 typedef struct {
@@ -182,6 +189,12 @@ typedef struct {
   float           *units;         /* n_units × grid² */
   int              n_units;
   char            *units_node;
+  /* SEQUENCE (for sample) */
+  LamSeqTrace     *trace;
+  /* ATTENTION (for sample): heads × steps × steps */
+  float           *att;
+  int              att_heads, att_steps;
+  char            *att_node;
   gpointer         run;           /* private */
 } LamSnapshot;
 

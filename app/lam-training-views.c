@@ -18,6 +18,7 @@
 
 #include "lam-training-views.h"
 #include "lam-views.h"
+#include "lam-seq-views.h"
 
 #define CONFUSION_EVERY_US  (2 * G_USEC_PER_SEC)
 /* The curves take new points at most this often while training runs:
@@ -54,10 +55,22 @@ struct _LamTrainingViews {
   LamSampleBrowser   *gallery;
   LamConfusionView   *confusion;
   LamBoundaryView    *boundary;
+  AdwViewStackPage   *sequence_page;
+  AdwViewStackPage   *attention_page;
+  AdwViewStackPage   *text_page;
+  GtkLabel           *sequence_caption;
+  GtkToggleButton    *sort_units_button;
+  LamSequenceView    *sequence;
+  LamGateView        *gates;
+  GtkLabel           *attention_caption;
+  GtkToggleButton    *auto_scale_button;
+  LamAttentionView   *attention;
+  LamTextView        *textview;
 
   /* Borrowed: the session's current data (valid until run-changed) */
   LamDataset         *view_set;
   gboolean            images;          /* the view set holds images */
+  gboolean            steps_are_rows;  /* the recurrent layer reads the image row by row */
 
   /* Owned */
   LamTrainingSession *session;
@@ -209,6 +222,43 @@ apply (LamTrainingViews *self, LamSnapshot *s)
       if (s->units != NULL)
         lam_boundary_view_set_units (self->boundary, s->units, s->n_units, s->grid, s->units_node);
     }
+  if ((s->what & LAM_SNAPSHOT_SEQUENCE) && s->trace != NULL)
+    {
+      LamSeqTrace *tr = s->trace;
+      const LamLayerInfo *info = lam_layer_info (tr->kind);
+      int HD = tr->H * tr->dirs, n = 0;
+      const int *order;
+      g_autofree char *title = g_strdup_printf ("%s · %s, %d units%s · sample %d", tr->node, info->type_name, tr->H,
+                                                tr->dirs > 1 ? " each way" : "", s->sample);
+      gtk_label_set_text (self->sequence_caption, gtk_label_get_text (self->features_caption));
+      lam_sequence_view_set_input (self->sequence, tr->input, tr->T, tr->F, self->steps_are_rows);
+      lam_sequence_view_set_states (self->sequence, tr->states, tr->T, HD, title);
+      gtk_widget_set_visible (GTK_WIDGET (self->gates), tr->n_gates > 0 && tr->gates != NULL);
+      if (tr->n_gates > 0 && tr->gates != NULL)
+        {
+          lam_gate_view_set_input (self->gates, tr->input, tr->T, tr->F, self->steps_are_rows);
+          lam_gate_view_set_gates (self->gates, tr->kind, tr->gates, tr->T, HD, title);
+          /* the same column for each unit in both views */
+          order = lam_sequence_view_get_unit_order (self->sequence, &n);
+          lam_gate_view_set_unit_order (self->gates, order, n);
+        }
+    }
+  if ((s->what & LAM_SNAPSHOT_ATTENTION) && s->att != NULL)
+    {
+      g_autofree char *title = g_strdup_printf ("%s · %d heads · sample %d", s->att_node, s->att_heads, s->sample);
+      const LamDataset *v = s->view_set;
+      gtk_label_set_text (self->attention_caption, gtk_label_get_text (self->features_caption));
+      if (self->images && v != NULL && v->shape.d[0] == 1 && s->sample >= 0 && s->sample < v->n)
+        {
+          int h = v->shape.d[1], w = v->shape.d[2];
+          gsize size = lam_dataset_sample_size (v);
+          g_autofree float *img = g_new (float, size);
+          for (gsize i = 0; i < size; i++)
+            img[i] = v->images[(gsize) s->sample * size + i] / 255.0f;
+          lam_attention_view_set_input (self->attention, img, h, w, TRUE);
+        }
+      lam_attention_view_set_weights (self->attention, s->att, s->att_heads, s->att_steps, title);
+    }
   self->last_step = s->step;
   self->n_refreshes++;
 }
@@ -276,6 +326,10 @@ maybe_snapshot (LamTrainingViews *self)
     }
   else if (g_strcmp0 (page, "boundary") == 0)
     req.what = LAM_SNAPSHOT_FIELD;
+  else if (g_strcmp0 (page, "sequence") == 0)
+    req.what = LAM_SNAPSHOT_SEQUENCE;
+  else if (g_strcmp0 (page, "attention") == 0)
+    req.what = LAM_SNAPSHOT_ATTENTION;
   self->dirty = FALSE;
   if (req.what == 0)
     return;
@@ -428,6 +482,27 @@ on_run_changed (LamTrainingViews *self)
   adw_view_stack_page_set_visible (self->filters_page, pictures);
   adw_view_stack_page_set_visible (self->boundary_page, lam_training_session_get_grid_size (self->session) > 0);
 
+  /* Sequence views: the first recurrent layer, the first attention, a character model */
+  {
+    const LamNode *rnn = g != NULL ? lam_seq_view_recurrent_node (g) : NULL;
+    gboolean text = g != NULL && lam_seq_view_is_text_model (g);
+    LamTrainer *trainer = lam_training_session_get_trainer (self->session);
+
+    self->steps_are_rows = rnn != NULL && lam_seq_view_steps_are_rows (g, rnn);
+    adw_view_stack_page_set_visible (self->sequence_page, rnn != NULL);
+    adw_view_stack_page_set_visible (self->attention_page, g != NULL && lam_seq_view_attention_node (g) != NULL);
+    adw_view_stack_page_set_visible (self->text_page, text);
+    lam_sequence_view_clear (self->sequence);
+    lam_gate_view_clear (self->gates);
+    lam_attention_view_clear (self->attention);
+    gtk_label_set_text (self->sequence_caption, "");
+    gtk_label_set_text (self->attention_caption, "");
+    if (text && trainer != NULL && train != NULL)
+      lam_text_view_set_trainer (self->textview, trainer, (const char *const *) train->class_names);
+    else
+      lam_text_view_set_trainer (self->textview, NULL, NULL);
+  }
+
   /* Samples */
   gtk_widget_set_visible (self->browser_scroll, self->images);
   gtk_widget_set_visible (self->gallery_scroll, self->images);
@@ -557,6 +632,8 @@ lam_training_views_dispose (GObject *object)
     g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
   g_clear_handle_id (&self->plot_timeout_id, g_source_remove);
+  if (self->textview != NULL)
+    lam_text_view_set_trainer (self->textview, NULL, NULL);
   if (self->session != NULL)
     g_signal_handlers_disconnect_by_data (self->session, self);
   g_clear_object (&self->session);
@@ -599,6 +676,10 @@ lam_training_views_class_init (LamTrainingViewsClass *klass)
   g_type_ensure (LAM_TYPE_PREDICTION_VIEW);
   g_type_ensure (LAM_TYPE_CONFUSION_VIEW);
   g_type_ensure (LAM_TYPE_BOUNDARY_VIEW);
+  g_type_ensure (LAM_TYPE_SEQUENCE_VIEW);
+  g_type_ensure (LAM_TYPE_GATE_VIEW);
+  g_type_ensure (LAM_TYPE_ATTENTION_VIEW);
+  g_type_ensure (LAM_TYPE_TEXT_VIEW);
 
   gtk_widget_class_set_template_from_resource (widget_class, "/org/lamina/Lamina/ui/lam-training-views.ui");
   gtk_widget_class_bind_template_child (widget_class, LamTrainingViews, stack);
@@ -624,6 +705,17 @@ lam_training_views_class_init (LamTrainingViewsClass *klass)
   gtk_widget_class_bind_template_child (widget_class, LamTrainingViews, gallery);
   gtk_widget_class_bind_template_child (widget_class, LamTrainingViews, confusion);
   gtk_widget_class_bind_template_child (widget_class, LamTrainingViews, boundary);
+  gtk_widget_class_bind_template_child (widget_class, LamTrainingViews, sequence_page);
+  gtk_widget_class_bind_template_child (widget_class, LamTrainingViews, attention_page);
+  gtk_widget_class_bind_template_child (widget_class, LamTrainingViews, text_page);
+  gtk_widget_class_bind_template_child (widget_class, LamTrainingViews, sequence_caption);
+  gtk_widget_class_bind_template_child (widget_class, LamTrainingViews, sort_units_button);
+  gtk_widget_class_bind_template_child (widget_class, LamTrainingViews, sequence);
+  gtk_widget_class_bind_template_child (widget_class, LamTrainingViews, gates);
+  gtk_widget_class_bind_template_child (widget_class, LamTrainingViews, attention_caption);
+  gtk_widget_class_bind_template_child (widget_class, LamTrainingViews, auto_scale_button);
+  gtk_widget_class_bind_template_child (widget_class, LamTrainingViews, attention);
+  gtk_widget_class_bind_template_child (widget_class, LamTrainingViews, textview);
   gtk_widget_class_bind_template_callback (widget_class, on_page_changed);
   gtk_widget_class_bind_template_callback (widget_class, on_filter_layer_changed);
   gtk_widget_class_bind_template_callback (widget_class, on_sample_spin_changed);
@@ -666,6 +758,18 @@ lam_training_views_init (LamTrainingViews *self)
                                   "Confusion matrix of the validation set", -1);
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->boundary), GTK_ACCESSIBLE_PROPERTY_LABEL,
                                   "Decision boundary and hidden units", -1);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->sequence), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  "Hidden state of the recurrent layer over time", -1);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->gates), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  "Gates of the recurrent layer over time", -1);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->attention), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  "Attention weights of each head", -1);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->textview), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  "Text written by the network", -1);
+  g_object_bind_property (self->sort_units_button, "active", self->sequence, "sort-units",
+                          G_BINDING_BIDIRECTIONAL | G_BINDING_SYNC_CREATE);
+  g_object_bind_property (self->auto_scale_button, "active", self->attention, "auto-scale",
+                          G_BINDING_BIDIRECTIONAL | G_BINDING_SYNC_CREATE);
   adw_view_stack_page_set_visible (self->boundary_page, FALSE);
 }
 
@@ -673,6 +777,13 @@ GtkWidget *
 lam_training_views_new (void)
 {
   return g_object_new (LAM_TYPE_TRAINING_VIEWS, NULL);
+}
+
+/* Before the session's trainer goes: the text view may be writing with it. */
+static void
+on_run_releasing (LamTrainingViews *self)
+{
+  lam_text_view_set_trainer (self->textview, NULL, NULL);
 }
 
 void
@@ -692,6 +803,7 @@ lam_training_views_set_session (LamTrainingViews *self, LamTrainingSession *sess
       g_signal_connect_swapped (session, "cleared", G_CALLBACK (on_cleared), self);
       g_signal_connect_swapped (session, "refresh", G_CALLBACK (on_refresh), self);
       g_signal_connect_swapped (session, "run-changed", G_CALLBACK (on_run_changed), self);
+      g_signal_connect_swapped (session, "run-releasing", G_CALLBACK (on_run_releasing), self);
       g_signal_connect_swapped (session, "state-changed", G_CALLBACK (on_state_changed), self);
       on_run_changed (self);
     }
@@ -793,6 +905,14 @@ lam_training_views_get_view (LamTrainingViews *self, const char *name)
     return GTK_WIDGET (self->gallery);
   if (g_strcmp0 (name, "boundary") == 0)
     return GTK_WIDGET (self->boundary);
+  if (g_strcmp0 (name, "sequence") == 0)
+    return GTK_WIDGET (self->sequence);
+  if (g_strcmp0 (name, "gates") == 0)
+    return GTK_WIDGET (self->gates);
+  if (g_strcmp0 (name, "attention") == 0)
+    return GTK_WIDGET (self->attention);
+  if (g_strcmp0 (name, "text") == 0)
+    return GTK_WIDGET (self->textview);
   return NULL;
 }
 
@@ -801,7 +921,8 @@ lam_training_views_focus (LamTrainingViews *self)
 {
   static const struct { const char *page, *view; } main_view[] = {
     { "curves", "loss" }, { "filters", "filters" }, { "features", "features" },
-    { "predictions", "confusion" }, { "boundary", "boundary" },
+    { "predictions", "confusion" }, { "boundary", "boundary" }, { "sequence", "sequence" },
+    { "attention", "attention" }, { "text", "text" },
   };
   const char *page;
 

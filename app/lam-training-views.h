@@ -33,7 +33,8 @@ void        lam_training_views_set_session  (LamTrainingViews *self, LamTraining
 /* The graph editor selected a node: its weights in Filters (a conv or
  * dense layer), its row in Feature maps. Does not emit node-activated. */
 void        lam_training_views_select_node  (LamTrainingViews *self, const char *name);
-/* "curves", "filters", "features", "predictions", "boundary" */
+/* "curves", "filters", "features", "predictions", "boundary", and for
+ * sequence networks "sequence", "attention", "text" (Alt+6, 7, 8) */
 const char *lam_training_views_get_page     (LamTrainingViews *self);
 gboolean    lam_training_views_set_page     (LamTrainingViews *self, const char *name);
 gboolean    lam_training_views_page_visible (LamTrainingViews *self, const char *name);
@@ -45,7 +46,7 @@ void        lam_training_views_set_sample   (LamTrainingViews *self, int index);
 
 /* For tests and benchmarks: a view by name ("loss", "filters",
  * "features", "browser", "prediction", "confusion", "gallery",
- * "boundary"), and how many copies were applied so far. */
+ * "boundary", "sequence", "gates", "attention", "text"), and how many copies were applied so far. */
 GtkWidget  *lam_training_views_get_view     (LamTrainingViews *self, const char *name);
 guint       lam_training_views_get_n_refreshes (LamTrainingViews *self);
 

@@ -377,7 +377,8 @@ _lam_window_class_actions_init (GtkWidgetClass *widget_class)
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_F5, GDK_SHIFT_MASK, "train.stop", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_F7, 0, "train.step", NULL);
   {
-    static const char *const pages[] = { "curves", "filters", "features", "predictions", "boundary" };
+    static const char *const pages[] = { "curves", "filters", "features", "predictions", "boundary",
+                                         "sequence", "attention", "text" };
     for (guint i = 0; i < G_N_ELEMENTS (pages); i++)
       gtk_widget_class_add_binding_action (widget_class, GDK_KEY_1 + i, GDK_ALT_MASK, "view.training-page", "s",
                                            pages[i]);

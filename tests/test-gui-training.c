@@ -660,6 +660,36 @@ test_views_lenet (void)
   close_window (win);
 }
 
+/* The sequence views: an LSTM's hidden state and gates after a few steps;
+ * no Attention or Text page for it. */
+static void
+test_views_lstm (void)
+{
+  LamWindow *win = preset_window ("lstm", 256, 32, 1000);
+  const char *const views[] = { "sequence", "gates" };
+
+  activate (win, "train.start");
+  wait_state (win, LAM_SESSION_RUNNING);
+  wait_step (win, 2);
+  g_assert_true (lam_training_views_page_visible (win->training_views, "sequence"));
+  g_assert_false (lam_training_views_page_visible (win->training_views, "attention"));
+  g_assert_false (lam_training_views_page_visible (win->training_views, "text"));
+  g_assert_false (lam_training_views_page_visible (win->training_views, "boundary"));
+  show_page (win, "sequence");
+  for (guint i = 0; i < G_N_ELEMENTS (views); i++)
+    {
+      GtkWidget *w = lam_training_views_get_view (win->training_views, views[i]);
+      int drawn = 0;
+      for (int tries = 0; tries < 20 && drawn <= 500; tries++)
+        {
+          wait_mapped (w);
+          drawn = count_drawn (w, views[i]);
+        }
+      g_assert_cmpint (drawn, >, 500);
+    }
+  close_window (win);
+}
+
 /* The 2-D views: the boundary, and no filters for a dense layer on 2 inputs. */
 static void
 test_views_moons (void)
@@ -966,6 +996,7 @@ main (int argc, char **argv)
   g_test_add_func ("/gui/training/finish", test_finish);
   g_test_add_func ("/gui/training/views-lenet", test_views_lenet);
   g_test_add_func ("/gui/training/views-moons", test_views_moons);
+  g_test_add_func ("/gui/training/views-lstm", test_views_lstm);
   g_test_add_func ("/gui/training/edit-while-training", test_edit_while_training);
   g_test_add_func ("/gui/training/diverge", test_diverge);
   g_test_add_func ("/gui/training/weights-continue", test_weights_continue);
