@@ -84,12 +84,13 @@ def preset_optimizer(model):
     with open(os.path.join(here, "..", "resources", "presets", model + ".json")) as f:
         opt = json.load(f)["training"]["optimizer"]
     assert opt["kind"] == "sgd", "torch_train.py mirrors SGD presets only"
-    return opt["lr"], opt.get("momentum", 0.0)
+    assert opt.get("schedule", "constant") in ("constant", "cosine")
+    return opt["lr"], opt.get("momentum", 0.0), opt.get("schedule", "constant")
 
 
 def main():
     args = parse_args()
-    lr, momentum = preset_optimizer(args.model)
+    lr, momentum, schedule = preset_optimizer(args.model)
     if args.lr is None:
         args.lr = lr
     if args.momentum is None:
@@ -200,6 +201,11 @@ def main():
         t0 = time.perf_counter()
         loss_sum = torch.zeros((), device=device)
         for s in range(steps):
+            if schedule == "cosine":
+                # Lamina's cosine: base · ½(1 + cos(π · epochs done / epochs)), set per step
+                done = epoch + s / steps
+                for g in opt.param_groups:
+                    g["lr"] = args.lr * 0.5 * (1.0 + math.cos(math.pi * min(done / args.epochs, 1.0)))
             loss = step(model, opt, perm[s * B:(s + 1) * B])
             loss_sum += loss.detach()
         sync()
