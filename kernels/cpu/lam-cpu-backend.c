@@ -720,6 +720,7 @@ cpu_destroy (LamBackend *be)
   g_free (cpu->scratch);
   g_free (cpu->scratch_len);
   g_free (cpu->partials);
+  g_free (cpu->wpack);
   g_free (cpu);
 }
 
@@ -777,13 +778,15 @@ lam_backend_new_cpu (int n_threads)
   cpu->n_threads = lam_pool_n_threads (cpu->pool);
   cpu->scratch = g_new0 (float *, cpu->n_threads);
   cpu->scratch_len = g_new0 (gsize, cpu->n_threads);
+  cpu->direct_conv = _lam_cpu_direct_available () && g_strcmp0 (g_getenv ("LAMINA_CONV"), "im2col") != 0;
 
   LamBackend *be = g_new0 (LamBackend, 1);
   be->ops = &cpu_ops;
   be->ctx = cpu;
   be->name = g_strdup ("cpu");
   be->n_threads = cpu->n_threads;
-  be->description = g_strdup_printf ("CPU, %d thread%s, OpenBLAS", cpu->n_threads,
-                                     cpu->n_threads == 1 ? "" : "s");
+  be->description = g_strdup_printf ("CPU, %d thread%s, OpenBLAS%s", cpu->n_threads,
+                                     cpu->n_threads == 1 ? "" : "s",
+                                     cpu->direct_conv ? ", AVX-512 convolutions" : "");
   return be;
 }

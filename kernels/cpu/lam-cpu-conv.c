@@ -106,7 +106,29 @@ typedef struct {
   float *y, *dx, *dw, *db;
   const float *x, *w, *b, *dy, *relu_y;
   gboolean relu;
+  LamDirectKind direct;
 } ConvArgs;
+
+/* The direct kernels for this shape (packing the weights for them), or
+ * LAM_DIRECT_NONE for im2col. */
+static LamDirectKind
+direct_setup (LamCpu *cpu, const LamConvShape *s, const float *w, gboolean need_dx)
+{
+  if (!cpu->direct_conv)
+    return LAM_DIRECT_NONE;
+  LamDirectKind kind = _lam_cpu_direct_kind (s, need_dx);
+  if (kind == LAM_DIRECT_NONE)
+    return kind;
+  gsize n = _lam_cpu_direct_pack_size (s, kind);
+  if (cpu->wpack_len < n)
+    {
+      g_free (cpu->wpack);
+      cpu->wpack = g_malloc (n * sizeof (float));
+      cpu->wpack_len = n;
+    }
+  _lam_cpu_direct_pack (s, kind, w, cpu->wpack);
+  return kind;
+}
 
 static void
 conv_forward_worker (void *ctx, int c, int nc, int thread)
@@ -120,6 +142,14 @@ conv_forward_worker (void *ctx, int c, int nc, int thread)
   gsize lo, hi;
 
   lam_split (s->B, c, nc, &lo, &hi);
+  if (a->direct != LAM_DIRECT_NONE)
+    {
+      float *scr = _lam_cpu_scratch (a->cpu, thread, _lam_cpu_direct_scratch (s));
+      for (gsize b = lo; b < hi; b++)
+        _lam_cpu_direct_forward (s, a->direct, a->cpu->wpack, a->b, a->relu, a->x + b * in_sz,
+                                 a->y + b * out_sz, scr);
+      return;
+    }
   for (gsize b0 = lo; b0 < hi; b0 += G)
     {
       int g = (int) MIN ((gsize) G, hi - b0);
@@ -156,6 +186,7 @@ cpu_conv2d_forward (LamBackend *be, const LamConvShape *s, float *y, const float
                     const float *w, const float *b, gboolean relu)
 {
   ConvArgs a = { .s = s, .cpu = LAM_CPU (be), .y = y, .x = x, .w = w, .b = b, .relu = relu };
+  a.direct = direct_setup (a.cpu, s, w, FALSE);
   gsize work = (gsize) s->B * s->OC * s->OH * s->OW * s->C * s->K * s->K;
   _lam_cpu_run (a.cpu, work, s->B, conv_forward_worker, &a);
 }
@@ -169,10 +200,6 @@ conv_backward_worker (void *ctx, int c, int nc, int thread)
   gsize in_sz = (gsize) s->C * s->H * s->W, out_sz = (gsize) s->OC * OHW;
   gsize wn = (gsize) s->OC * CKK;
   gsize col_n = (gsize) CKK * G * OHW;
-  /* per-thread scratch: [col][dy of the group][dcol] */
-  float *col = _lam_cpu_scratch (a->cpu, thread, col_n + (gsize) s->OC * G * OHW + (a->dx ? col_n : 0));
-  float *dyn = col + col_n;
-  float *dcol = dyn + (gsize) s->OC * G * OHW;
   /* per-chunk partial gradients: chunk 0 writes dw and db, chunk c > 0 its
    * slot in cpu->partials; summed in chunk order afterwards */
   float *pdw = c == 0 ? a->dw : a->cpu->partials + (gsize) (c - 1) * (wn + s->OC);
@@ -183,6 +210,22 @@ conv_backward_worker (void *ctx, int c, int nc, int thread)
   if (pdb)
     memset (pdb, 0, s->OC * sizeof (float));
   lam_split (s->B, c, nc, &lo, &hi);
+  if (a->direct != LAM_DIRECT_NONE)
+    {
+      float *scr = _lam_cpu_scratch (a->cpu, thread, _lam_cpu_direct_scratch (s));
+      _lam_cpu_direct_backward_begin (s, a->direct, scr);
+      for (gsize b = lo; b < hi; b++)
+        _lam_cpu_direct_backward_image (s, a->direct, a->w, a->x + b * in_sz,
+                                        a->dy + b * out_sz,
+                                        a->relu_y ? a->relu_y + b * out_sz : NULL, pdb,
+                                        a->dx ? a->dx + b * in_sz : NULL, scr);
+      _lam_cpu_direct_backward_end (s, a->direct, scr, pdw);
+      return;
+    }
+  /* per-thread scratch: [col][dy of the group][dcol] */
+  float *col = _lam_cpu_scratch (a->cpu, thread, col_n + (gsize) s->OC * G * OHW + (a->dx ? col_n : 0));
+  float *dyn = col + col_n;
+  float *dcol = dyn + (gsize) s->OC * G * OHW;
   for (gsize b0 = lo; b0 < hi; b0 += G)
     {
       int g = (int) MIN ((gsize) G, hi - b0);
@@ -269,6 +312,7 @@ cpu_conv2d_backward (LamBackend *be, const LamConvShape *s, float *dx, float *dw
   LamCpu *cpu = LAM_CPU (be);
   ConvArgs a = { .s = s, .cpu = cpu, .dx = dx, .dw = dw, .db = db, .dy = dy, .x = x, .w = w,
                  .relu_y = relu_y };
+  a.direct = direct_setup (cpu, s, w, dx != NULL);
   gsize work = (gsize) s->B * s->OC * s->OH * s->OW * s->C * s->K * s->K * (dx ? 2 : 1);
   int nc = _lam_cpu_chunks (work, s->B);
   gsize wn = (gsize) s->OC * s->C * s->K * s->K;

@@ -18,6 +18,11 @@ typedef struct {
   /* Per-chunk partial weight gradients of convolutions. */
   float   *partials;
   gsize    partials_len;
+  /* Convolution weights packed for the direct kernels. */
+  float   *wpack;
+  gsize    wpack_len;
+  /* Direct convolution kernels allowed (LAMINA_CONV=im2col turns them off). */
+  gboolean direct_conv;
 } LamCpu;
 
 #define LAM_CPU(be) ((LamCpu *) (be)->ctx)
@@ -43,6 +48,31 @@ void   _lam_cpu_gemm_small_nn (int OC, int K, gsize L, const float *w, const flo
                                float *y);
 void   _lam_cpu_gemm_small_nt (int OC, int K, gsize L, const float *dy, const float *col, gsize ld,
                                float *dw);
+/* Direct convolution (lam-cpu-conv-direct.c), stride 1 on AVX-512 CPUs. */
+typedef enum {
+  LAM_DIRECT_NONE,
+  LAM_DIRECT_PIXEL_LANES,    /* few filters, wide rows: forward and weight gradient */
+  LAM_DIRECT_FILTER_LANES,   /* filters a multiple of 16: forward and both gradients */
+} LamDirectKind;
+
+gboolean      _lam_cpu_direct_available (void);
+LamDirectKind _lam_cpu_direct_kind      (const LamConvShape *s, gboolean need_dx);
+gsize         _lam_cpu_direct_scratch   (const LamConvShape *s);
+gsize         _lam_cpu_direct_pack_size (const LamConvShape *s, LamDirectKind kind);
+void          _lam_cpu_direct_pack      (const LamConvShape *s, LamDirectKind kind, const float *w,
+                                         float *wpack);
+void          _lam_cpu_direct_forward   (const LamConvShape *s, LamDirectKind kind,
+                                         const float *wpack, const float *bias, gboolean relu,
+                                         const float *x, float *y, float *scratch);
+void          _lam_cpu_direct_backward_begin (const LamConvShape *s, LamDirectKind kind,
+                                              float *scratch);
+void          _lam_cpu_direct_backward_image (const LamConvShape *s, LamDirectKind kind,
+                                              const float *w, const float *x, const float *dy,
+                                              const float *relu_y, float *db, float *dx,
+                                              float *scratch);
+void          _lam_cpu_direct_backward_end   (const LamConvShape *s, LamDirectKind kind,
+                                              const float *scratch, float *dw);
+
 void   _lam_cpu_seq_init  (LamBackendOps *ops);   /* lam-cpu-seq.c */
 
 G_END_DECLS

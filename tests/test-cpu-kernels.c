@@ -1,0 +1,154 @@
+/* test-cpu-kernels: the CPU backend's direct (AVX-512) convolution kernels
+ * against its im2col + GEMM path, op by op, at LeNet-5's shapes and at
+ * shapes that exercise every block shape and edge: forward (with and
+ * without bias and the fused ReLU), weight, bias and input gradients.
+ * Skips where the CPU lacks AVX-512 (only the im2col path exists there).
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include <math.h>
+#include <string.h>
+
+#include "lam-backend.h"
+
+typedef struct {
+  const char *what;
+  int B, C, H, W, OC, K, pad;
+  gboolean need_dx;
+} Case;
+
+static const Case cases[] = {
+  { "LeNet-5 conv1 (pixel lanes)",          7, 1, 28, 28,  6, 5, 2, FALSE },
+  { "LeNet-5 conv2 (filter lanes)",         5, 6, 14, 14, 16, 5, 0, TRUE },
+  { "VGG-like 3x3 same (filter lanes)",     3, 5, 12, 13, 32, 3, 1, TRUE },
+  { "odd sizes, 4 filters, 3x3 pad 1",      3, 2, 17, 21,  4, 3, 1, FALSE },
+  { "7 filters (two blocks), 5x5 no pad",   2, 3, 20, 19,  7, 5, 0, FALSE },
+  { "16 filters 1x1",                       3, 9,  5,  7, 16, 1, 0, TRUE },
+  { "48 filters 2x2 pad 1, narrow",         2, 4,  5,  4, 48, 2, 1, TRUE },
+  { "16 filters 4x4 pad 3",                 2, 3,  9,  8, 16, 4, 3, TRUE },
+};
+
+static float *
+rnd (gsize n, guint32 *seed)
+{
+  float *p = g_new (float, n);
+  for (gsize i = 0; i < n; i++)
+    {
+      *seed = *seed * 1664525u + 1013904223u;
+      p[i] = (float) ((*seed >> 8) & 0xffff) / 32768.0f - 1.0f;
+    }
+  return p;
+}
+
+/* max |a - b| / max |b| */
+static double
+rel_err (const float *a, const float *b, gsize n)
+{
+  double num = 0, den = 1e-30;
+  for (gsize i = 0; i < n; i++)
+    {
+      num = MAX (num, fabs ((double) a[i] - b[i]));
+      den = MAX (den, fabs ((double) b[i]));
+    }
+  return num / den;
+}
+
+static LamBackend *
+backend (gboolean direct)
+{
+  if (direct)
+    g_unsetenv ("LAMINA_CONV");
+  else
+    g_setenv ("LAMINA_CONV", "im2col", TRUE);
+  LamBackend *be = lam_backend_new_cpu (2);
+  g_unsetenv ("LAMINA_CONV");
+  return be;
+}
+
+static void
+test_direct_vs_im2col (gconstpointer data)
+{
+  const Case *c = data;
+  LamBackend *dir = backend (TRUE), *ref = backend (FALSE);
+
+  if (strstr (dir->description, "AVX-512") == NULL)
+    {
+      g_test_skip ("this CPU has no AVX-512: only the im2col path exists");
+      lam_backend_free (dir);
+      lam_backend_free (ref);
+      return;
+    }
+  g_assert_null (strstr (ref->description, "AVX-512"));
+
+  int OH = c->H + 2 * c->pad - c->K + 1, OW = c->W + 2 * c->pad - c->K + 1;
+  LamConvShape s = { c->B, c->C, c->H, c->W, c->OC, OH, OW, c->K, 1, c->pad };
+  gsize nx = (gsize) c->B * c->C * c->H * c->W, ny = (gsize) c->B * c->OC * OH * OW;
+  gsize nw = (gsize) c->OC * c->C * c->K * c->K;
+  guint32 seed = 7;
+  float *x = rnd (nx, &seed), *w = rnd (nw, &seed), *b = rnd (c->OC, &seed), *dy = rnd (ny, &seed);
+
+  for (int variant = 0; variant < 3; variant++)
+    {
+      gboolean relu = variant != 1;
+      const float *bias = variant == 2 ? NULL : b;
+      float *y1 = g_new (float, ny), *y2 = g_new (float, ny);
+      dir->ops->conv2d_forward (dir, &s, y1, x, w, bias, relu);
+      ref->ops->conv2d_forward (ref, &s, y2, x, w, bias, relu);
+      double e = rel_err (y1, y2, ny);
+      g_test_message ("%s, forward relu=%d bias=%d: rel err %.2e", c->what, relu, bias != NULL, e);
+      g_assert_cmpfloat (e, <, 2e-6);
+      if (relu)
+        {
+          gsize zeros = 0;
+          for (gsize i = 0; i < ny; i++)
+            zeros += y1[i] == 0.0f;
+          g_assert_cmpuint (zeros, >, ny / 8);    /* the ReLU cut something */
+        }
+
+      for (int with_dx = 0; with_dx < 2; with_dx++)
+        {
+          if (with_dx && !c->need_dx)
+            continue;
+          float *dw1 = g_new (float, nw), *dw2 = g_new (float, nw);
+          float *db1 = g_new (float, c->OC), *db2 = g_new (float, c->OC);
+          float *dx1 = with_dx ? g_new (float, nx) : NULL, *dx2 = with_dx ? g_new (float, nx) : NULL;
+          const float *ry = relu ? y2 : NULL;
+          dir->ops->conv2d_backward (dir, &s, dx1, dw1, db1, dy, x, w, ry);
+          ref->ops->conv2d_backward (ref, &s, dx2, dw2, db2, dy, x, w, ry);
+          double ew = rel_err (dw1, dw2, nw), eb = rel_err (db1, db2, c->OC);
+          double ex = with_dx ? rel_err (dx1, dx2, nx) : 0;
+          g_test_message ("%s, backward relu=%d dx=%d: dw %.2e db %.2e dx %.2e", c->what, relu,
+                          with_dx, ew, eb, ex);
+          g_assert_cmpfloat (ew, <, 2e-6);
+          g_assert_cmpfloat (eb, <, 2e-6);
+          g_assert_cmpfloat (ex, <, 2e-6);
+          g_free (dw1); g_free (dw2); g_free (db1); g_free (db2); g_free (dx1); g_free (dx2);
+        }
+      g_free (y1);
+      g_free (y2);
+    }
+
+  /* the same call twice: bit for bit */
+  float *a1 = g_new (float, nw), *a2 = g_new (float, nw), *bb = g_new (float, c->OC);
+  dir->ops->conv2d_backward (dir, &s, NULL, a1, bb, dy, x, w, NULL);
+  dir->ops->conv2d_backward (dir, &s, NULL, a2, bb, dy, x, w, NULL);
+  g_assert_cmpmem (a1, nw * sizeof (float), a2, nw * sizeof (float));
+
+  g_free (a1); g_free (a2); g_free (bb);
+  g_free (x); g_free (w); g_free (b); g_free (dy);
+  lam_backend_free (dir);
+  lam_backend_free (ref);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      char *path = g_strdup_printf ("/conv/direct/%u", i);
+      g_test_add_data_func (path, &cases[i], test_direct_vs_im2col);
+      g_free (path);
+    }
+  return g_test_run ();
+}
