@@ -1,8 +1,12 @@
-/* test-cpu-kernels: the CPU backend's direct (AVX-512) convolution kernels
- * against its im2col + GEMM path, op by op, at LeNet-5's shapes and at
- * shapes that exercise every block shape and edge: forward (with and
- * without bias and the fused ReLU), weight, bias and input gradients.
- * Skips where the CPU lacks AVX-512 (only the im2col path exists there).
+/* test-cpu-kernels: the CPU backend's AVX-512 kernels against its
+ * OpenBLAS paths, op by op.
+ *
+ * Convolution: the direct kernels against im2col + GEMM at LeNet-5's
+ * shapes and at shapes that exercise every block shape and edge:
+ * forward (with and without bias and the fused ReLU), weight, bias and
+ * input gradients. Dense: the AVX-512 GEMM against OpenBLAS at the
+ * presets' shapes and ragged ones (panel and row-block edges).
+ * Skips where the CPU lacks AVX-512 (only the OpenBLAS paths exist there).
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -56,12 +60,14 @@ rel_err (const float *a, const float *b, gsize n)
 static LamBackend *
 backend (gboolean direct)
 {
-  if (direct)
-    g_unsetenv ("LAMINA_CONV");
-  else
-    g_setenv ("LAMINA_CONV", "im2col", TRUE);
+  if (!direct)
+    {
+      g_setenv ("LAMINA_CONV", "im2col", TRUE);
+      g_setenv ("LAMINA_GEMM", "openblas", TRUE);
+    }
   LamBackend *be = lam_backend_new_cpu (2);
   g_unsetenv ("LAMINA_CONV");
+  g_unsetenv ("LAMINA_GEMM");
   return be;
 }
 
@@ -140,10 +146,73 @@ test_direct_vs_im2col (gconstpointer data)
   lam_backend_free (ref);
 }
 
+typedef struct {
+  int B, in, out;
+} DenseCase;
+
+static const DenseCase dense_cases[] = {
+  { 64, 784, 256 }, { 256, 256, 128 }, { 256, 128, 10 },   /* the MLP preset */
+  { 64, 400, 120 }, { 64, 120, 84 }, { 64, 84, 10 },       /* LeNet-5's head */
+  { 7, 33, 65 }, { 1, 1, 1 }, { 13, 130, 3 }, { 5, 17, 129 },
+};
+
+static void
+test_dense (gconstpointer data)
+{
+  const DenseCase *c = data;
+  LamBackend *dir = backend (TRUE), *ref = backend (FALSE);
+  if (strstr (dir->description, "AVX-512 dense") == NULL)
+    {
+      g_test_skip ("this CPU has no AVX-512: only the OpenBLAS path exists");
+      lam_backend_free (dir);
+      lam_backend_free (ref);
+      return;
+    }
+  g_assert_null (strstr (ref->description, "AVX-512"));
+  gsize nx = (gsize) c->B * c->in, ny = (gsize) c->B * c->out, nw = (gsize) c->in * c->out;
+  guint32 seed = 11;
+  float *x = rnd (nx, &seed), *w = rnd (nw, &seed), *b = rnd (c->out, &seed), *dy = rnd (ny, &seed);
+  float *y1 = g_new (float, ny), *y2 = g_new (float, ny);
+  float *dx1 = g_new (float, nx), *dx2 = g_new (float, nx), *dw1 = g_new (float, nw), *dw2 = g_new (float, nw);
+  float *db1 = g_new (float, c->out), *db2 = g_new (float, c->out);
+
+  for (int variant = 0; variant < 3; variant++)
+    {
+      gboolean relu = variant != 1;
+      const float *bias = variant == 2 ? NULL : b;
+      dir->ops->dense_forward (dir, y1, x, w, bias, c->B, c->in, c->out, relu);
+      ref->ops->dense_forward (ref, y2, x, w, bias, c->B, c->in, c->out, relu);
+      double e = rel_err (y1, y2, ny);
+      g_test_message ("dense %d x %d -> %d relu=%d bias=%d: forward %.2e", c->B, c->in, c->out,
+                      relu, bias != NULL, e);
+      g_assert_cmpfloat (e, <, 2e-6);
+
+      const float *ry = relu ? y2 : NULL;
+      dir->ops->dense_backward (dir, variant == 2 ? NULL : dx1, dw1, db1, dy, x, w, c->B, c->in, c->out, ry);
+      ref->ops->dense_backward (ref, variant == 2 ? NULL : dx2, dw2, db2, dy, x, w, c->B, c->in, c->out, ry);
+      double ew = rel_err (dw1, dw2, nw), eb = rel_err (db1, db2, c->out);
+      double ex = variant == 2 ? 0 : rel_err (dx1, dx2, nx);
+      g_test_message ("  backward: dw %.2e db %.2e dx %.2e", ew, eb, ex);
+      g_assert_cmpfloat (ew, <, 2e-6);
+      g_assert_cmpfloat (eb, <, 2e-6);
+      g_assert_cmpfloat (ex, <, 2e-6);
+    }
+  g_free (x); g_free (w); g_free (b); g_free (dy); g_free (y1); g_free (y2);
+  g_free (dx1); g_free (dx2); g_free (dw1); g_free (dw2); g_free (db1); g_free (db2);
+  lam_backend_free (dir);
+  lam_backend_free (ref);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
+  for (guint i = 0; i < G_N_ELEMENTS (dense_cases); i++)
+    {
+      char *path = g_strdup_printf ("/dense/avx512/%u", i);
+      g_test_add_data_func (path, &dense_cases[i], test_dense);
+      g_free (path);
+    }
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
       char *path = g_strdup_printf ("/conv/direct/%u", i);

@@ -160,12 +160,55 @@ dense_chunks (int B, int in, int out)
   return _lam_cpu_chunks ((gsize) B * in * out, MIN (out / 16, 4));
 }
 
+/* AVX-512 path: chunks take panels of 64 output features */
+static int
+panels (int n)
+{
+  return (n + LAM_GEMM512_PANEL - 1) / LAM_GEMM512_PANEL;
+}
+
+static void
+split_panels (int n, int c, int nc, int *lo, int *hi)
+{
+  gsize plo, phi;
+  lam_split (panels (n), c, nc, &plo, &phi);
+  *lo = (int) MIN ((gsize) n, plo * LAM_GEMM512_PANEL);
+  *hi = (int) MIN ((gsize) n, phi * LAM_GEMM512_PANEL);
+}
+
+typedef struct {
+  LamCpu *cpu; DenseArgs *d;
+} Dense512Args;
+
+static void
+dense_forward512_worker (void *ctx, int c, int nc, int thread)
+{
+  Dense512Args *a = ctx;
+  DenseArgs *d = a->d;
+  LamGemm g = { .M = d->B, .N = d->out, .K = d->in, .A = d->x, .lda = d->in,
+                .B = d->w, .ldb = d->in, .b_trans = TRUE, .C = d->y, .ldc = d->out,
+                .init = d->b ? LAM_GEMM_INIT_BIAS : LAM_GEMM_INIT_ZERO, .bias = d->b,
+                .relu = d->relu };
+  int lo, hi;
+  split_panels (d->out, c, nc, &lo, &hi);
+  if (hi > lo)
+    _lam_cpu_gemm512 (&g, lo, hi, _lam_cpu_scratch (a->cpu, thread, _lam_cpu_gemm512_scratch (&g)));
+}
+
 static void
 cpu_dense_forward (LamBackend *be, float *y, const float *x, const float *w, const float *b,
                    int B, int in, int out, gboolean relu)
 {
+  LamCpu *cpu = LAM_CPU (be);
   DenseArgs a = { .y = y, .x = x, .w = w, .b = b, .B = B, .in = in, .out = out, .relu = relu };
-  lam_pool_run (LAM_CPU (be)->pool, dense_chunks (B, in, out), dense_forward_worker, &a);
+  if (cpu->gemm512)
+    {
+      Dense512Args g = { cpu, &a };
+      lam_pool_run (cpu->pool, _lam_cpu_chunks ((gsize) B * in * out, panels (out)),
+                    dense_forward512_worker, &g);
+      return;
+    }
+  lam_pool_run (cpu->pool, dense_chunks (B, in, out), dense_forward_worker, &a);
 }
 
 static void
@@ -202,6 +245,43 @@ dense_backward_worker (void *ctx, int c, int nc, int thread)
     }
 }
 
+/* chunks take panels of 64 input features of dw and dx, and a share of db */
+static void
+dense_backward512_worker (void *ctx, int c, int nc, int thread)
+{
+  Dense512Args *a = ctx;
+  DenseArgs *d = a->d;
+  int lo, hi;
+  split_panels (d->in, c, nc, &lo, &hi);
+  if (hi > lo)
+    {
+      /* dw[out,in] = dyᵀ[out,B] · x[B,in] */
+      LamGemm g = { .M = d->out, .N = d->in, .K = d->B, .A = d->dy, .lda = d->out, .a_trans = TRUE,
+                    .B = d->x, .ldb = d->in, .C = d->dw, .ldc = d->in };
+      _lam_cpu_gemm512 (&g, lo, hi, NULL);
+      /* dx[B,in] = dy[B,out] · w[out,in] */
+      if (d->dx)
+        {
+          LamGemm h = { .M = d->B, .N = d->in, .K = d->out, .A = d->dy, .lda = d->out,
+                        .B = d->w, .ldb = d->in, .C = d->dx, .ldc = d->in };
+          _lam_cpu_gemm512 (&h, lo, hi, NULL);
+        }
+    }
+  if (d->db)
+    {
+      gsize olo, ohi;
+      lam_split (d->out, c, nc, &olo, &ohi);
+      for (gsize o = olo; o < ohi; o++)
+        d->db[o] = 0;
+      for (int bb = 0; bb < d->B; bb++)
+        {
+          const float *dy = d->dy + (gsize) bb * d->out;
+          for (gsize o = olo; o < ohi; o++)
+            d->db[o] += dy[o];
+        }
+    }
+}
+
 static void
 cpu_dense_backward (LamBackend *be, float *dx, float *dw, float *db, const float *dy,
                     const float *x, const float *w, int B, int in, int out, const float *relu_y)
@@ -218,7 +298,15 @@ cpu_dense_backward (LamBackend *be, float *dx, float *dw, float *db, const float
       dy = m;
     }
   DenseArgs a = { .dx = dx, .dw = dw, .db = db, .dy = dy, .x = x, .w = w, .B = B, .in = in, .out = out };
-  lam_pool_run (LAM_CPU (be)->pool, dense_chunks (B, in, out), dense_backward_worker, &a);
+  LamCpu *cpu = LAM_CPU (be);
+  if (cpu->gemm512)
+    {
+      Dense512Args g = { cpu, &a };
+      lam_pool_run (cpu->pool, _lam_cpu_chunks ((gsize) B * in * out * (dx ? 2 : 1), panels (in)),
+                    dense_backward512_worker, &g);
+      return;
+    }
+  lam_pool_run (cpu->pool, dense_chunks (B, in, out), dense_backward_worker, &a);
 }
 
 /* Activations */
@@ -779,14 +867,16 @@ lam_backend_new_cpu (int n_threads)
   cpu->scratch = g_new0 (float *, cpu->n_threads);
   cpu->scratch_len = g_new0 (gsize, cpu->n_threads);
   cpu->direct_conv = _lam_cpu_direct_available () && g_strcmp0 (g_getenv ("LAMINA_CONV"), "im2col") != 0;
+  cpu->gemm512 = _lam_cpu_direct_available () && g_strcmp0 (g_getenv ("LAMINA_GEMM"), "openblas") != 0;
 
   LamBackend *be = g_new0 (LamBackend, 1);
   be->ops = &cpu_ops;
   be->ctx = cpu;
   be->name = g_strdup ("cpu");
   be->n_threads = cpu->n_threads;
-  be->description = g_strdup_printf ("CPU, %d thread%s, OpenBLAS%s", cpu->n_threads,
+  be->description = g_strdup_printf ("CPU, %d thread%s, OpenBLAS%s%s", cpu->n_threads,
                                      cpu->n_threads == 1 ? "" : "s",
-                                     cpu->direct_conv ? ", AVX-512 convolutions" : "");
+                                     cpu->direct_conv ? ", AVX-512 convolutions" : "",
+                                     cpu->gemm512 ? ", AVX-512 dense layers" : "");
   return be;
 }

@@ -23,6 +23,8 @@ typedef struct {
   gsize    wpack_len;
   /* Direct convolution kernels allowed (LAMINA_CONV=im2col turns them off). */
   gboolean direct_conv;
+  /* AVX-512 GEMM for dense layers (LAMINA_GEMM=openblas turns it off). */
+  gboolean gemm512;
 } LamCpu;
 
 #define LAM_CPU(be) ((LamCpu *) (be)->ctx)
@@ -72,6 +74,24 @@ void          _lam_cpu_direct_backward_image (const LamConvShape *s, LamDirectKi
                                               float *scratch);
 void          _lam_cpu_direct_backward_end   (const LamConvShape *s, LamDirectKind kind,
                                               const float *scratch, float *dw);
+
+/* AVX-512 GEMM (lam-cpu-gemm512.c): C[M×N] = init + A·B with
+ * A(i,k) = a_trans ? A[k·lda + i] : A[i·lda + k] and
+ * B(k,j) = b_trans ? B[j·ldb + k] : B[k·ldb + j]; init is zero, C's
+ * contents or the bias row; relu clamps the result at 0. */
+typedef enum { LAM_GEMM_INIT_ZERO, LAM_GEMM_INIT_C, LAM_GEMM_INIT_BIAS } LamGemmInit;
+typedef struct {
+  int M, N, K;
+  const float *A; int lda; gboolean a_trans;
+  const float *B; int ldb; gboolean b_trans;
+  float *C; int ldc;
+  LamGemmInit init; const float *bias; gboolean relu;
+} LamGemm;
+#define LAM_GEMM512_PANEL 64
+/* Floats of scratch per call of _lam_cpu_gemm512 (packing). */
+gsize  _lam_cpu_gemm512_scratch (const LamGemm *g);
+/* Columns [j_lo, j_hi) of C (j_lo a multiple of LAM_GEMM512_PANEL). */
+void   _lam_cpu_gemm512 (const LamGemm *g, int j_lo, int j_hi, float *scratch);
 
 void   _lam_cpu_seq_init  (LamBackendOps *ops);   /* lam-cpu-seq.c */
 
