@@ -91,15 +91,17 @@ gather_worker (void *ctx, int tid, int nt, int thread)
   GatherArgs *a = ctx;
   gsize lo, hi;
   lam_split (a->B, tid, nt, &lo, &hi);
+  const float scale = a->scale, shift = a->shift;
+  const int n = a->n;
   for (gsize b = lo; b < hi; b++)
     {
-      float *dst = a->x + b * a->n;
-      gsize off = (gsize) a->idx[b] * a->n;
+      float *restrict dst = a->x + b * n;
+      gsize off = (gsize) a->idx[b] * n;
       if (a->images)
         {
-          const guint8 *src = a->images + off;
-          for (int i = 0; i < a->n; i++)
-            dst[i] = src[i] * a->scale + a->shift;
+          const guint8 *restrict src = a->images + off;
+          for (int i = 0; i < n; i++)   /* locals: vectorises */
+            dst[i] = src[i] * scale + shift;
         }
       else
         memcpy (dst, a->data + off, a->n * sizeof (float));
@@ -746,16 +748,31 @@ sgd_worker (void *ctx, int tid, int nt, int thread)
   OptArgs *a = ctx;
   gsize lo, hi;
   lam_split (a->n, tid, nt, &lo, &hi);
-  for (gsize i = lo; i < hi; i++)
-    {
-      float g = a->g[i] + a->wd * a->w[i];
-      if (a->m)
-        {
-          a->m[i] = a->mom * a->m[i] + g;
-          g = a->nesterov ? g + a->mom * a->m[i] : a->m[i];
-        }
-      a->w[i] -= a->lr * g;
-    }
+  /* restrict locals, one loop per case: these loops vectorise (through
+   * the struct they did not: a quarter of an MLP's step) */
+  float *restrict w = a->w + lo, *restrict m = a->m ? a->m + lo : NULL;
+  const float *restrict g = a->g + lo;
+  const float lr = a->lr, wd = a->wd, mom = a->mom;
+  gsize n = hi - lo;
+  if (m == NULL)
+    for (gsize i = 0; i < n; i++)
+      w[i] -= lr * (g[i] + wd * w[i]);
+  else if (a->nesterov)
+    for (gsize i = 0; i < n; i++)
+      {
+        float gi = g[i] + wd * w[i];
+        float mi = mom * m[i] + gi;
+        m[i] = mi;
+        w[i] -= lr * (gi + mom * mi);
+      }
+  else
+    for (gsize i = 0; i < n; i++)
+      {
+        float gi = g[i] + wd * w[i];
+        float mi = mom * m[i] + gi;
+        m[i] = mi;
+        w[i] -= lr * mi;
+      }
 }
 
 static void
@@ -773,18 +790,23 @@ adam_worker (void *ctx, int tid, int nt, int thread)
   OptArgs *a = ctx;
   gsize lo, hi;
   lam_split (a->n, tid, nt, &lo, &hi);
-  for (gsize i = lo; i < hi; i++)
+  float *restrict w = a->w + lo, *restrict m = a->m + lo, *restrict v = a->v + lo;
+  const float *restrict g = a->g + lo;
+  const float lr = a->lr, wd = a->wd, b1 = a->b1, b2 = a->b2, c1 = a->c1, c2 = a->c2, eps = a->eps;
+  const gboolean decoupled = a->decoupled;
+  gsize n = hi - lo;
+  for (gsize i = 0; i < n; i++)
     {
-      float g = a->g[i];
-      if (a->decoupled)
-        a->w[i] -= a->lr * a->wd * a->w[i];
+      float gi = g[i];
+      if (decoupled)
+        w[i] -= lr * wd * w[i];
       else
-        g += a->wd * a->w[i];
-      a->m[i] = a->b1 * a->m[i] + (1 - a->b1) * g;
-      a->v[i] = a->b2 * a->v[i] + (1 - a->b2) * g * g;
-      float mhat = a->m[i] / a->c1;
-      float vhat = a->v[i] / a->c2;
-      a->w[i] -= a->lr * mhat / (sqrtf (vhat) + a->eps);
+        gi += wd * w[i];
+      m[i] = b1 * m[i] + (1 - b1) * gi;
+      v[i] = b2 * v[i] + (1 - b2) * gi * gi;
+      float mhat = m[i] / c1;
+      float vhat = v[i] / c2;
+      w[i] -= lr * mhat / (sqrtf (vhat) + eps);
     }
 }
 

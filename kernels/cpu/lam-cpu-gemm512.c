@@ -22,7 +22,9 @@
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #define HAVE_GEMM512 1
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"   /* GCC 12's AVX-512 headers */
+/* GCC 12's AVX-512 headers (their _mm512_undefined_* placeholders) */
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 #include <immintrin.h>
 #define AVX512 __attribute__ ((target ("avx512f,fma,avx2")))
 #endif
@@ -45,6 +47,40 @@ lanes (int n)
   return n >= 16 ? (__mmask16) 0xffff : n <= 0 ? 0 : (__mmask16) ((1u << n) - 1);
 }
 
+/* dst[i·ldd + j] = src[j·ld + i] for a 16 × 16 tile, in registers */
+AVX512 static inline void
+transpose16 (const float *src, gsize ld, float *dst, gsize ldd)
+{
+  __m512 r[16], t[16];
+  for (int i = 0; i < 16; i++)
+    r[i] = _mm512_loadu_ps (src + i * ld);
+  for (int i = 0; i < 8; i++)
+    {
+      t[2 * i] = _mm512_unpacklo_ps (r[2 * i], r[2 * i + 1]);
+      t[2 * i + 1] = _mm512_unpackhi_ps (r[2 * i], r[2 * i + 1]);
+    }
+  for (int i = 0; i < 4; i++)
+    {
+      __m512d a = _mm512_castps_pd (t[4 * i]), b = _mm512_castps_pd (t[4 * i + 1]);
+      __m512d c = _mm512_castps_pd (t[4 * i + 2]), d = _mm512_castps_pd (t[4 * i + 3]);
+      r[4 * i] = _mm512_castpd_ps (_mm512_unpacklo_pd (a, c));
+      r[4 * i + 1] = _mm512_castpd_ps (_mm512_unpackhi_pd (a, c));
+      r[4 * i + 2] = _mm512_castpd_ps (_mm512_unpacklo_pd (b, d));
+      r[4 * i + 3] = _mm512_castpd_ps (_mm512_unpackhi_pd (b, d));
+    }
+  for (int i = 0; i < 2; i++)
+    for (int j = 0; j < 4; j++)
+      {
+        t[8 * i + j] = _mm512_shuffle_f32x4 (r[8 * i + j], r[8 * i + j + 4], 0x88);
+        t[8 * i + j + 4] = _mm512_shuffle_f32x4 (r[8 * i + j], r[8 * i + j + 4], 0xdd);
+      }
+  for (int j = 0; j < 8; j++)
+    {
+      _mm512_storeu_ps (dst + j * ldd, _mm512_shuffle_f32x4 (t[j], t[j + 8], 0x88));
+      _mm512_storeu_ps (dst + (j + 8) * ldd, _mm512_shuffle_f32x4 (t[j], t[j + 8], 0xdd));
+    }
+}
+
 /* panel[k][jj] = B[(j0 + jj)·ldb + k] for jj < nj (zeros after) */
 AVX512 static void
 pack_transposed (const LamGemm *g, int j0, int nj, float *panel)
@@ -53,33 +89,21 @@ pack_transposed (const LamGemm *g, int j0, int nj, float *panel)
   int jj = 0;
   for (; jj + 16 <= nj; jj += 16)
     {
-      /* 16 rows of B at a time, 16 k at a time: gather columns by
-       * transposing through a small tile */
       const float *src = g->B + (gsize) (j0 + jj) * g->ldb;
       int k = 0;
       for (; k + 16 <= K; k += 16)
-        {
-          float tile[16][16];
-          for (int r = 0; r < 16; r++)
-            _mm512_storeu_ps (tile[r], _mm512_loadu_ps (src + (gsize) r * g->ldb + k));
-          for (int kk = 0; kk < 16; kk++)
-            {
-              float col[16];
-              for (int r = 0; r < 16; r++)
-                col[r] = tile[r][kk];
-              _mm512_storeu_ps (panel + (gsize) (k + kk) * NR + jj, _mm512_loadu_ps (col));
-            }
-        }
+        transpose16 (src + k, g->ldb, panel + (gsize) k * NR + jj, NR);
       for (; k < K; k++)
         for (int r = 0; r < 16; r++)
           panel[(gsize) k * NR + jj + r] = src[(gsize) r * g->ldb + k];
     }
-  for (int k = 0; k < K; k++)
-    {
-      float *dst = panel + (gsize) k * NR;
-      for (int j = jj; j < NR; j++)
-        dst[j] = j < nj ? g->B[(gsize) (j0 + j) * g->ldb + k] : 0.0f;
-    }
+  if (jj < NR)
+    for (int k = 0; k < K; k++)
+      {
+        float *dst = panel + (gsize) k * NR;
+        for (int j = jj; j < NR; j++)
+          dst[j] = j < nj ? g->B[(gsize) (j0 + j) * g->ldb + k] : 0.0f;
+      }
 }
 
 AVX512 static void
