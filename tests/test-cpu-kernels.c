@@ -203,10 +203,52 @@ test_dense (gconstpointer data)
   lam_backend_free (ref);
 }
 
+/* 2×2 stride-2 max pool: values and argmax equal to the scalar path's,
+ * with ties (the first in row-major order wins), NaNs, odd widths and
+ * rows longer than a vector. */
+static void
+test_maxpool (void)
+{
+  LamBackend *dir = backend (TRUE), *ref = backend (FALSE);
+  if (strstr (dir->description, "AVX-512") == NULL)
+    {
+      g_test_skip ("this CPU has no AVX-512");
+      lam_backend_free (dir);
+      lam_backend_free (ref);
+      return;
+    }
+  static const int sizes[][3] = { { 28, 28, 6 }, { 10, 10, 16 }, { 7, 9, 3 }, { 4, 70, 2 }, { 2, 2, 1 } };
+  for (guint k = 0; k < G_N_ELEMENTS (sizes); k++)
+    {
+      int H = sizes[k][0], W = sizes[k][1], C = sizes[k][2], B = 3;
+      LamConvShape s = { B, C, H, W, C, H / 2, W / 2, 2, 2, 0 };
+      gsize nx = (gsize) B * C * H * W, ny = (gsize) B * C * s.OH * s.OW;
+      guint32 seed = 5 + k;
+      float *x = rnd (nx, &seed);
+      for (gsize i = 0; i < nx; i++)
+        {
+          if (i % 7 == 0)
+            x[i] = 0.25f;              /* ties */
+          if (i % 97 == 3)
+            x[i] = NAN;
+        }
+      float *y1 = g_new (float, ny), *y2 = g_new (float, ny);
+      gint32 *a1 = g_new (gint32, ny), *a2 = g_new (gint32, ny);
+      dir->ops->maxpool_forward (dir, &s, y1, a1, x);
+      ref->ops->maxpool_forward (ref, &s, y2, a2, x);
+      g_assert_cmpmem (a1, ny * sizeof (gint32), a2, ny * sizeof (gint32));
+      g_assert_cmpmem (y1, ny * sizeof (float), y2, ny * sizeof (float));
+      g_free (x); g_free (y1); g_free (y2); g_free (a1); g_free (a2);
+    }
+  lam_backend_free (dir);
+  lam_backend_free (ref);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/pool/max2x2", test_maxpool);
   for (guint i = 0; i < G_N_ELEMENTS (dense_cases); i++)
     {
       char *path = g_strdup_printf ("/dense/avx512/%u", i);

@@ -337,7 +337,49 @@ cpu_conv2d_backward (LamBackend *be, const LamConvShape *s, float *dx, float *dw
 typedef struct {
   const LamConvShape *s;
   float *y, *dx; gint32 *argmax; const float *x, *dy; const gint32 *cargmax;
+  gboolean avx512;
 } PoolArgs;
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"   /* GCC 12's AVX-512 headers */
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#include <immintrin.h>
+#define HAVE_POOL512 1
+
+/* One output row of the 2×2 stride-2 max pool, 16 outputs per vector:
+ * the same comparisons as the scalar loop below, so the same maximum and
+ * the same (first, row-major) argmax, NaNs included. */
+__attribute__ ((target ("avx512f")))
+static void
+maxpool2_row512 (const float *r0, const float *r1, int OW, int W, gint32 base, float *yo,
+                 gint32 *ao)
+{
+  const __m512i even = _mm512_setr_epi32 (0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+  const __m512i odd = _mm512_add_epi32 (even, _mm512_set1_epi32 (1));
+  const __m512i iota2 = _mm512_add_epi32 (even, _mm512_set1_epi32 (base));
+  const __m512i one = _mm512_set1_epi32 (1);
+  for (int ow = 0; ow < OW; ow += 16)
+    {
+      int n = MIN (16, OW - ow);
+      __mmask16 mlo = (__mmask16) ((1u << MIN (16, 2 * n)) - 1);
+      __mmask16 mhi = (__mmask16) ((1u << MAX (0, 2 * n - 16)) - 1);
+      __mmask16 mn = (__mmask16) ((1u << n) - 1);
+      __m512 a_lo = _mm512_maskz_loadu_ps (mlo, r0 + 2 * ow), a_hi = _mm512_maskz_loadu_ps (mhi, r0 + 2 * ow + 16);
+      __m512 b_lo = _mm512_maskz_loadu_ps (mlo, r1 + 2 * ow), b_hi = _mm512_maskz_loadu_ps (mhi, r1 + 2 * ow + 16);
+      __m512 a0 = _mm512_permutex2var_ps (a_lo, even, a_hi), a1 = _mm512_permutex2var_ps (a_lo, odd, a_hi);
+      __m512 b0 = _mm512_permutex2var_ps (b_lo, even, b_hi), b1 = _mm512_permutex2var_ps (b_lo, odd, b_hi);
+      __mmask16 ca = _mm512_cmp_ps_mask (a1, a0, _CMP_GT_OQ), cb = _mm512_cmp_ps_mask (b1, b0, _CMP_GT_OQ);
+      __m512 ma = _mm512_mask_blend_ps (ca, a0, a1), mb = _mm512_mask_blend_ps (cb, b0, b1);
+      __mmask16 cm = _mm512_cmp_ps_mask (mb, ma, _CMP_GT_OQ);
+      __m512i col = _mm512_add_epi32 (iota2, _mm512_set1_epi32 (2 * ow));
+      __m512i ka = _mm512_mask_add_epi32 (col, ca, col, one);
+      __m512i colb = _mm512_add_epi32 (col, _mm512_set1_epi32 (W));
+      __m512i kb = _mm512_mask_add_epi32 (colb, cb, colb, one);
+      _mm512_mask_storeu_ps (yo + ow, mn, _mm512_mask_blend_ps (cm, ma, mb));
+      _mm512_mask_storeu_epi32 (ao + ow, mn, _mm512_mask_blend_epi32 (cm, ka, kb));
+    }
+}
+#endif
 
 static void
 maxpool_forward_worker (void *ctx, int tid, int nt, int thread)
@@ -354,6 +396,15 @@ maxpool_forward_worker (void *ctx, int tid, int nt, int thread)
       if (s->K == 2 && s->stride == 2 && s->pad == 0)
         {
           /* the common 2×2 window, branch-free so it vectorises */
+#ifdef HAVE_POOL512
+          if (a->avx512)
+            {
+              for (int oh = 0; oh < s->OH; oh++)
+                maxpool2_row512 (x + 2 * oh * s->W, x + (2 * oh + 1) * s->W, s->OW, s->W,
+                                 2 * oh * s->W, y + oh * s->OW, am + oh * s->OW);
+              continue;
+            }
+#endif
           for (int oh = 0; oh < s->OH; oh++)
             {
               const float *restrict r0 = x + 2 * oh * s->W, *restrict r1 = r0 + s->W;
@@ -396,7 +447,7 @@ maxpool_forward_worker (void *ctx, int tid, int nt, int thread)
 static void
 cpu_maxpool_forward (LamBackend *be, const LamConvShape *s, float *y, gint32 *argmax, const float *x)
 {
-  PoolArgs a = { .s = s, .y = y, .argmax = argmax, .x = x };
+  PoolArgs a = { .s = s, .y = y, .argmax = argmax, .x = x, .avx512 = LAM_CPU (be)->direct_conv };
   _lam_cpu_run (LAM_CPU (be), (gsize) s->B * s->C * s->OH * s->OW * s->K * s->K, (gsize) s->B * s->C, maxpool_forward_worker, &a);
 }
 
