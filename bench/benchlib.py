@@ -96,14 +96,26 @@ def median(xs):
 
 
 def cpu_model():
+    """Model name plus the family (AMD 25: Zen 3/4, 26: Zen 5), as VMs often hide the rest."""
+    name, family, model = None, None, None
     try:
         with open("/proc/cpuinfo") as f:
             for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
+                key = line.split(":", 1)[0].strip()
+                if key == "model name" and name is None:
+                    name = line.split(":", 1)[1].strip()
+                elif key == "cpu family" and family is None:
+                    family = line.split(":", 1)[1].strip()
+                elif key == "model" and model is None:
+                    model = line.split(":", 1)[1].strip()
     except OSError:
         pass
-    return platform.processor() or "unknown"
+    name = name or platform.processor() or "unknown"
+    if family:
+        name += ", family %s model %s" % (family, model)
+        if "AMD" in name and family == "26":
+            name += " (Zen 5)"
+    return name
 
 
 def cpu_flags_summary():

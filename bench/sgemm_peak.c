@@ -1,16 +1,21 @@
 /* sgemm_peak: OpenBLAS single-precision GEMM throughput, the practical
  * ceiling for Lamina's CPU backend.
  *
- *   cc -O2 bench/sgemm_peak.c -lopenblas -o /tmp/sgemm_peak
+ *   cc -O2 -pthread bench/sgemm_peak.c -lopenblas -o /tmp/sgemm_peak
  *   /tmp/sgemm_peak [N] [REPS]       (defaults 2048 and 5)
  *
  * Times C = A*B with N x N x N sgemm at 1 and 2 threads
  * (openblas_set_num_threads), one untimed warm-up call each, best of REPS.
  * Prints the OpenBLAS config line, then one line per thread count:
  *   threads=T gflops=G
+ * and, where the CPU has AVX-512, the FMA peak of a register-resident
+ * loop of 512-bit FMAs (what Lamina's own kernels can reach; OpenBLAS's
+ * kernel for the core type in use may run narrower vectors):
+ *   fma512 threads=T gflops=G
  */
 #define _POSIX_C_SOURCE 199309L
 #include <cblas.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -22,6 +27,61 @@ now (void)
   clock_gettime (CLOCK_MONOTONIC, &ts);
   return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define FMA_ITERS 20000000L
+
+/* 12 independent chains of 512-bit FMAs: 12 x 16 x 2 flops per iteration */
+__attribute__ ((target ("avx512f"))) static void *
+fma512_loop (void *out)
+{
+  __m512 a[12];
+  __m512 m = _mm512_set1_ps (0.999999f), c = _mm512_set1_ps (1e-7f);
+  for (int i = 0; i < 12; i++)
+    a[i] = _mm512_set1_ps ((float) i);
+  for (long it = 0; it < FMA_ITERS; it++)
+#pragma GCC unroll 12
+    for (int i = 0; i < 12; i++)
+      a[i] = _mm512_fmadd_ps (a[i], m, c);
+  float s = 0;
+  for (int i = 0; i < 12; i++)
+    s += _mm512_reduce_add_ps (a[i]);
+  *(float *) out = s;
+  return NULL;
+}
+
+static void
+fma512_peak (void)
+{
+  __builtin_cpu_init ();
+  if (!__builtin_cpu_supports ("avx512f"))
+    return;
+  for (int t = 1; t <= 2; t++)
+    {
+      pthread_t th[2];
+      float sink[2];
+      double best = 1e30;
+      for (int r = 0; r < 3; r++)
+        {
+          double t0 = now ();
+          for (int i = 0; i < t; i++)
+            pthread_create (&th[i], NULL, fma512_loop, &sink[i]);
+          for (int i = 0; i < t; i++)
+            pthread_join (th[i], NULL);
+          double dt = now () - t0;
+          if (dt < best)
+            best = dt;
+        }
+      printf ("fma512 threads=%d gflops=%.1f\n", t, t * FMA_ITERS * 12.0 * 16 * 2 / best / 1e9);
+    }
+}
+#else
+static void
+fma512_peak (void)
+{
+}
+#endif
 
 int
 main (int argc, char **argv)
@@ -66,5 +126,6 @@ main (int argc, char **argv)
   free (a);
   free (b);
   free (c);
+  fma512_peak ();
   return 0;
 }
