@@ -244,10 +244,49 @@ test_maxpool (void)
   lam_backend_free (ref);
 }
 
+/* The backend's general GEMM op (sequence layers): every transpose
+ * combination, beta 0 and 1, column and row splits, leading dimensions
+ * wider than the matrices. */
+static void
+test_gemm (void)
+{
+  LamBackend *dir = backend (TRUE), *ref = backend (FALSE);
+  if (strstr (dir->description, "AVX-512 dense") == NULL)
+    {
+      g_test_skip ("this CPU has no AVX-512");
+      lam_backend_free (dir);
+      lam_backend_free (ref);
+      return;
+    }
+  static const int shapes[][3] = { { 1792, 512, 28 }, { 64, 512, 128 }, { 28, 28, 16 }, { 5, 300, 7 },
+                                   { 300, 5, 9 }, { 1, 1, 1 }, { 130, 70, 65 } };
+  guint32 seed = 3;
+  for (guint k = 0; k < G_N_ELEMENTS (shapes); k++)
+    for (int ta = 0; ta < 2; ta++)
+      for (int tb = 0; tb < 2; tb++)
+        for (int beta = 0; beta < 2; beta++)
+          {
+            int M = shapes[k][0], N = shapes[k][1], K = shapes[k][2];
+            int lda = (ta ? M : K) + 3, ldb = (tb ? K : N) + 5, ldc = N + 2;
+            gsize na = (gsize) (ta ? K : M) * lda, nb = (gsize) (tb ? N : K) * ldb, nc = (gsize) M * ldc;
+            float *A = rnd (na, &seed), *B = rnd (nb, &seed), *C1 = rnd (nc, &seed);
+            float *C2 = g_memdup2 (C1, nc * sizeof (float));
+            dir->ops->gemm (dir, ta, tb, M, N, K, 1.0f, A, lda, B, ldb, beta, C1, ldc);
+            ref->ops->gemm (ref, ta, tb, M, N, K, 1.0f, A, lda, B, ldb, beta, C2, ldc);
+            double e = rel_err (C1, C2, nc);   /* the padding columns too: untouched */
+            if (e >= 2e-6)
+              g_error ("gemm %dx%dx%d ta=%d tb=%d beta=%d: rel err %.2e", M, N, K, ta, tb, beta, e);
+            g_free (A); g_free (B); g_free (C1); g_free (C2);
+          }
+  lam_backend_free (dir);
+  lam_backend_free (ref);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/gemm/avx512", test_gemm);
   g_test_add_func ("/pool/max2x2", test_maxpool);
   for (guint i = 0; i < G_N_ELEMENTS (dense_cases); i++)
     {
