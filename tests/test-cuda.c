@@ -324,10 +324,457 @@ test_batchnorm_and_losses (void)
     gpu->ops->free (gpu, *q);
 }
 
+/* Sequence ops, attention, LayerNorm, Embedding, LocallyConnected2D.
+ * Device outputs start as NaN, so an element an op fails to write
+ * makes the error NaN and the check fail. Backward ops get the same
+ * forward results on both sides (the CPU's, uploaded), so each check
+ * measures one op. */
+
+static GPtrArray *dev_bufs;   /* freed by dev_free_all () */
+
+static float *
+dev_up (const float *host, gsize n)
+{
+  float *d = up (host, MAX (n, 1) * sizeof (float));
+  g_ptr_array_add (dev_bufs, d);
+  return d;
+}
+
+static float *
+dev_nan (gsize n)
+{
+  g_autofree float *h = g_new (float, MAX (n, 1));
+  for (gsize i = 0; i < MAX (n, 1); i++)
+    h[i] = NAN;
+  return dev_up (h, n);
+}
+
+/* the device's first error, if any, fails the test; then frees the buffers */
+static void
+dev_free_all (void)
+{
+  g_autoptr(GError) error = NULL;
+  if (gpu->ops->status && !gpu->ops->status (gpu, &error))
+    g_assert_no_error (error);   /* fails, with the message */
+  for (guint i = 0; i < dev_bufs->len; i++)
+    gpu->ops->free (gpu, dev_bufs->pdata[i]);
+  g_ptr_array_set_size (dev_bufs, 0);
+}
+
+static void
+test_seq_gemm (void)
+{
+  if (!need_gpu ())
+    return;
+  int M = 37, N = 29, K = 23;
+  for (int ta = 0; ta < 2; ta++)
+    for (int tb = 0; tb < 2; tb++)
+      for (int bi = 0; bi < 2; bi++)
+        {
+          float beta = bi ? 0.5f : 0.0f, alpha = 0.75f;
+          int lda = (ta ? M : K) + 3, ldb = (tb ? K : N) + 2, ldc = N + 5;
+          gsize na = (gsize) (ta ? K : M) * lda, nb = (gsize) (tb ? N : K) * ldb, nc = (gsize) M * ldc;
+          g_autofree float *a = randv (na, 100 + ta, -1, 1), *b = randv (nb, 102 + tb, -1, 1);
+          g_autofree float *c = randv (nc, 104, -1, 1);
+          /* beta = 0 ignores C, NaN included (the padding columns stay) */
+          if (beta == 0)
+            for (int i = 0; i < M; i++)
+              for (int j = 0; j < N; j++)
+                c[(gsize) i * ldc + j] = NAN;
+          float *dA = dev_up (a, na), *dB = dev_up (b, nb), *dC = dev_up (c, nc);
+          cpu->ops->gemm (cpu, ta, tb, M, N, K, alpha, a, lda, b, ldb, beta, c, ldc);
+          gpu->ops->gemm (gpu, ta, tb, M, N, K, alpha, dA, lda, dB, ldb, beta, dC, ldc);
+          EXPECT_CLOSE ("gemm", c, dC, nc, 1e-10);
+          dev_free_all ();
+        }
+  /* K = 0: C = beta · C */
+  for (int bi = 0; bi < 2; bi++)
+    {
+      float beta = bi ? 0.5f : 0.0f;
+      g_autofree float *c = randv (5 * 6, 105, -1, 1);
+      float *dC = dev_up (c, 5 * 6);
+      cpu->ops->gemm (cpu, FALSE, FALSE, 5, 4, 0, 1.0f, NULL, 1, NULL, 4, beta, c, 6);
+      gpu->ops->gemm (gpu, FALSE, FALSE, 5, 4, 0, 1.0f, NULL, 1, NULL, 4, beta, dC, 6);
+      EXPECT_CLOSE ("gemm K = 0", c, dC, 5 * 6, 1e-14);
+      dev_free_all ();
+    }
+}
+
+static void
+test_seq_copy_strided (void)
+{
+  if (!need_gpu ())
+    return;
+  /* [B, T, F] → [T, B, F] reversed in time (engine/lam-seq.c), a gappy
+   * scatter over three levels, and a negative middle stride */
+  int B = 3, T = 5, F = 7;
+  const struct {
+    int n[4];
+    gssize ds[3], ss[3];
+    gsize dst_len, src_len, dst_off, src_off;
+  } cases[] = {
+    { { B, T, 1, F }, { F, (gssize) B * F, 0 }, { (gssize) T * F, -F, 0 }, (gsize) B * T * F, (gsize) B * T * F,
+      0, (gsize) (T - 1) * F },
+    { { 2, 3, 4, 5 }, { 240, 80, 10 }, { 60, 20, 5 }, 480, 120, 0, 0 },
+    { { 2, 3, 1, 4 }, { 12, -4, 0 }, { 4, 8, 0 }, 24, 24, 8, 0 },
+  };
+  for (guint k = 0; k < G_N_ELEMENTS (cases); k++)
+    {
+      g_autofree float *dst = randv (cases[k].dst_len, 110 + k, -1, 1);
+      g_autofree float *src = randv (cases[k].src_len, 120 + k, -1, 1);
+      float *dD = dev_up (dst, cases[k].dst_len), *dS = dev_up (src, cases[k].src_len);
+      cpu->ops->copy_strided (cpu, dst + cases[k].dst_off, src + cases[k].src_off, cases[k].n, cases[k].ds,
+                              cases[k].ss);
+      gpu->ops->copy_strided (gpu, dD + cases[k].dst_off, dS + cases[k].src_off, cases[k].n, cases[k].ds,
+                              cases[k].ss);
+      EXPECT_CLOSE ("copy_strided", dst, dD, cases[k].dst_len, 1e-14);
+      dev_free_all ();
+    }
+}
+
+static void
+test_seq_rows (void)
+{
+  if (!need_gpu ())
+    return;
+  /* add_rows (also in place) and sum_rows, over more rows than one chunk */
+  int R = 700, n = 70;
+  gsize N = (gsize) R * n;
+  g_autofree float *x = randv (N, 130, -1, 1), *v = randv (n, 131, -1, 1);
+  g_autofree float *y = g_new (float, N), *s = g_new (float, n), *x2 = g_memdup2 (x, N * sizeof (float));
+  float *dX = dev_up (x, N), *dV = dev_up (v, n), *dY = dev_nan (N), *dS = dev_nan (n);
+  cpu->ops->add_rows (cpu, y, x, v, R, n);
+  gpu->ops->add_rows (gpu, dY, dX, dV, R, n);
+  EXPECT_CLOSE ("add_rows", y, dY, N, 1e-14);
+  cpu->ops->add_rows (cpu, x2, x2, v, R, n);
+  gpu->ops->add_rows (gpu, dX, dX, dV, R, n);
+  EXPECT_CLOSE ("add_rows in place", x2, dX, N, 1e-14);
+  for (int rows = 1; rows <= R; rows += R - 1)
+    {
+      cpu->ops->sum_rows (cpu, s, y, rows, n);
+      gpu->ops->sum_rows (gpu, dS, dY, rows, n);
+      EXPECT_CLOSE ("sum_rows", s, dS, n, 1e-12);
+    }
+
+  /* time mean of [B, T, F] */
+  int B = 6, T = 11, F = 13;
+  gsize nx = (gsize) B * T * F;
+  g_autofree float *tx = randv (nx, 132, -1, 1), *tdy = randv ((gsize) B * F, 133, -1, 1);
+  g_autofree float *ty = g_new (float, B * F), *tdx = g_new (float, nx);
+  float *dTX = dev_up (tx, nx), *dTDY = dev_up (tdy, B * F), *dTY = dev_nan (B * F), *dTDX = dev_nan (nx);
+  cpu->ops->time_mean_forward (cpu, ty, tx, B, T, F);
+  cpu->ops->time_mean_backward (cpu, tdx, tdy, B, T, F);
+  gpu->ops->time_mean_forward (gpu, dTY, dTX, B, T, F);
+  gpu->ops->time_mean_backward (gpu, dTDX, dTDY, B, T, F);
+  EXPECT_CLOSE ("time_mean y", ty, dTY, B * F, 1e-12);
+  EXPECT_CLOSE ("time_mean dx", tdx, dTDX, nx, 1e-14);
+
+  /* gather_rows (host indices) and the MSE against numeric targets */
+  int rows = 100, cols = 3, Bt = 50;
+  g_autofree float *src = randv ((gsize) rows * cols, 134, -1, 1), *tg = g_new (float, Bt * cols);
+  g_autofree float *pred = randv ((gsize) Bt * cols, 135, -1, 1), *dp = g_new (float, Bt * cols);
+  g_autofree gint32 *idx = g_new (gint32, Bt);
+  for (int i = 0; i < Bt; i++)
+    idx[i] = (i * 37 + 11) % rows;
+  float *dSRC = dev_up (src, rows * cols), *dTG = dev_nan (Bt * cols), *dP = dev_up (pred, Bt * cols);
+  float *dDP = dev_nan (Bt * cols);
+  cpu->ops->gather_rows (cpu, tg, src, idx, Bt, cols);
+  gpu->ops->gather_rows (gpu, dTG, dSRC, idx, Bt, cols);
+  EXPECT_CLOSE ("gather_rows", tg, dTG, Bt * cols, 1e-14);
+  float st[2] = { 1.5f, 2.0f };
+  float *dST = dev_up (st, 2);
+  cpu->ops->mse_loss_targets (cpu, dp, st, pred, tg, Bt, cols, 0.5f, 0.6f);
+  gpu->ops->mse_loss_targets (gpu, dDP, dST, dP, dTG, Bt, cols, 0.5f, 0.6f);
+  EXPECT_CLOSE ("mse_loss_targets dpred", dp, dDP, Bt * cols, 1e-12);
+  EXPECT_CLOSE ("mse_loss_targets stats", st, dST, 2, 1e-12);
+  cpu->ops->mse_loss_targets (cpu, NULL, st, pred, tg, Bt, cols, 1.0f, 0.6f);
+  gpu->ops->mse_loss_targets (gpu, NULL, dST, dP, dTG, Bt, cols, 1.0f, 0.6f);
+  EXPECT_CLOSE ("mse_loss_targets stats (no gradient)", st, dST, 2, 1e-12);
+  dev_free_all ();
+}
+
+/* The recurrent cells: B rows of H units (H over one warp, B over the
+ * LTC kernel's batch lanes). Backward runs with every combination of
+ * absent (NULL) incoming gradients. */
+#define CELL_B 37
+#define CELL_H 45
+
+static void
+test_seq_lstm (void)
+{
+  if (!need_gpu ())
+    return;
+  int B = CELL_B, H = CELL_H;
+  gsize BH = (gsize) B * H;
+  g_autofree float *xp = randv (4 * BH, 140, -2, 2), *hh = randv (4 * BH, 141, -2, 2), *cp = randv (BH, 142, -1, 1);
+  g_autofree float *h = g_new (float, BH), *c = g_new (float, BH), *g = g_new (float, 4 * BH);
+  float *dXP = dev_up (xp, 4 * BH), *dHH = dev_up (hh, 4 * BH), *dCP = dev_up (cp, BH);
+  float *dH = dev_nan (BH), *dC = dev_nan (BH), *dG = dev_nan (4 * BH);
+  cpu->ops->lstm_cell_forward (cpu, h, c, g, xp, hh, cp, B, H);
+  gpu->ops->lstm_cell_forward (gpu, dH, dC, dG, dXP, dHH, dCP, B, H);
+  EXPECT_CLOSE ("lstm h", h, dH, BH, 1e-10);
+  EXPECT_CLOSE ("lstm c", c, dC, BH, 1e-10);
+  EXPECT_CLOSE ("lstm gates", g, dG, 4 * BH, 1e-10);
+
+  g_autofree float *dh = randv (BH, 143, -1, 1), *dhr = randv (BH, 144, -1, 1), *dcn = randv (BH, 145, -1, 1);
+  g_autofree float *dpre = g_new (float, 4 * BH), *dcp = g_new (float, BH);
+  float *gDH = dev_up (dh, BH), *gDHR = dev_up (dhr, BH), *gDCN = dev_up (dcn, BH);
+  float *cG = dev_up (g, 4 * BH), *cC = dev_up (c, BH);
+  for (int m = 0; m < 8; m++)
+    {
+      float *dPRE = dev_nan (4 * BH), *dDCP = dev_nan (BH);
+      cpu->ops->lstm_cell_backward (cpu, dpre, dcp, m & 1 ? NULL : dh, m & 2 ? NULL : dhr, m & 4 ? NULL : dcn,
+                                    g, c, cp, B, H);
+      gpu->ops->lstm_cell_backward (gpu, dPRE, dDCP, m & 1 ? NULL : gDH, m & 2 ? NULL : gDHR,
+                                    m & 4 ? NULL : gDCN, cG, cC, dCP, B, H);
+      if (m != 7)   /* all absent: zeros, nmse would divide by 0 */
+        {
+          EXPECT_CLOSE ("lstm dpre", dpre, dPRE, 4 * BH, 1e-10);
+          EXPECT_CLOSE ("lstm dc_prev", dcp, dDCP, BH, 1e-10);
+        }
+      else
+        {
+          EXPECT_CLOSE ("lstm dpre (no gradient)", dpre, dPRE, 4 * BH, 1e-20);
+          EXPECT_CLOSE ("lstm dc_prev (no gradient)", dcp, dDCP, BH, 1e-20);
+        }
+    }
+  dev_free_all ();
+}
+
+static void
+test_seq_gru (void)
+{
+  if (!need_gpu ())
+    return;
+  int B = CELL_B, H = CELL_H;
+  gsize BH = (gsize) B * H;
+  g_autofree float *xp = randv (3 * BH, 150, -2, 2), *hh = randv (3 * BH, 151, -2, 2), *hp = randv (BH, 152, -1, 1);
+  g_autofree float *h = g_new (float, BH), *g = g_new (float, 4 * BH);
+  float *dXP = dev_up (xp, 3 * BH), *dHH = dev_up (hh, 3 * BH), *dHP = dev_up (hp, BH);
+  float *dH = dev_nan (BH), *dG = dev_nan (4 * BH);
+  cpu->ops->gru_cell_forward (cpu, h, g, xp, hh, hp, B, H);
+  gpu->ops->gru_cell_forward (gpu, dH, dG, dXP, dHH, dHP, B, H);
+  EXPECT_CLOSE ("gru h", h, dH, BH, 1e-10);
+  EXPECT_CLOSE ("gru gates", g, dG, 4 * BH, 1e-10);
+
+  g_autofree float *dh = randv (BH, 153, -1, 1), *dhr = randv (BH, 154, -1, 1);
+  g_autofree float *dxp = g_new (float, 3 * BH), *dhh = g_new (float, 3 * BH), *dhp = g_new (float, BH);
+  float *gDH = dev_up (dh, BH), *gDHR = dev_up (dhr, BH), *cG = dev_up (g, 4 * BH);
+  for (int m = 0; m < 3; m++)
+    {
+      float *dDXP = dev_nan (3 * BH), *dDHH = dev_nan (3 * BH), *dDHP = dev_nan (BH);
+      cpu->ops->gru_cell_backward (cpu, dxp, dhh, dhp, m & 1 ? NULL : dh, m & 2 ? NULL : dhr, g, hp, B, H);
+      gpu->ops->gru_cell_backward (gpu, dDXP, dDHH, dDHP, m & 1 ? NULL : gDH, m & 2 ? NULL : gDHR, cG, dHP, B, H);
+      EXPECT_CLOSE ("gru dxp", dxp, dDXP, 3 * BH, 1e-10);
+      EXPECT_CLOSE ("gru dhh", dhh, dDHH, 3 * BH, 1e-10);
+      EXPECT_CLOSE ("gru dh_prev", dhp, dDHP, BH, 1e-10);
+    }
+  dev_free_all ();
+}
+
+static void
+test_seq_rnn (void)
+{
+  if (!need_gpu ())
+    return;
+  int B = CELL_B, H = CELL_H;
+  gsize BH = (gsize) B * H;
+  g_autofree float *xp = randv (BH, 160, -2, 2), *hh = randv (BH, 161, -2, 2), *h = g_new (float, BH);
+  float *dXP = dev_up (xp, BH), *dHH = dev_up (hh, BH), *dH = dev_nan (BH);
+  cpu->ops->rnn_cell_forward (cpu, h, xp, hh, B, H);
+  gpu->ops->rnn_cell_forward (gpu, dH, dXP, dHH, B, H);
+  EXPECT_CLOSE ("rnn h", h, dH, BH, 1e-10);
+
+  g_autofree float *dh = randv (BH, 162, -1, 1), *dhr = randv (BH, 163, -1, 1), *dpre = g_new (float, BH);
+  float *gDH = dev_up (dh, BH), *gDHR = dev_up (dhr, BH), *cH = dev_up (h, BH);
+  for (int m = 0; m < 3; m++)
+    {
+      float *dPRE = dev_nan (BH);
+      cpu->ops->rnn_cell_backward (cpu, dpre, m & 1 ? NULL : dh, m & 2 ? NULL : dhr, h, B, H);
+      gpu->ops->rnn_cell_backward (gpu, dPRE, m & 1 ? NULL : gDH, m & 2 ? NULL : gDHR, cH, B, H);
+      EXPECT_CLOSE ("rnn dpre", dpre, dPRE, BH, 1e-10);
+    }
+  dev_free_all ();
+}
+
+static void
+test_seq_ltc (void)
+{
+  if (!need_gpu ())
+    return;
+  int B = CELL_B, H = CELL_H;
+  gsize BH = (gsize) B * H;
+  float dt = 1.0f / 3;
+  g_autofree float *x = randv (BH, 170, -1, 1), *xp = randv (BH, 171, -2, 2), *hh = randv (BH, 172, -2, 2);
+  g_autofree float *A = randv (H, 173, -1, 1), *lt = randv (H, 174, -1, 1);
+  g_autofree float *xn = g_new (float, BH), *f = g_new (float, BH);
+  float *dX = dev_up (x, BH), *dXP = dev_up (xp, BH), *dHH = dev_up (hh, BH), *dA = dev_up (A, H), *dLT = dev_up (lt, H);
+  float *dXN = dev_nan (BH), *dF = dev_nan (BH);
+  cpu->ops->ltc_cell_forward (cpu, xn, f, x, xp, hh, A, lt, dt, B, H);
+  gpu->ops->ltc_cell_forward (gpu, dXN, dF, dX, dXP, dHH, dA, dLT, dt, B, H);
+  EXPECT_CLOSE ("ltc x_next", xn, dXN, BH, 1e-10);
+  EXPECT_CLOSE ("ltc f", f, dF, BH, 1e-10);
+
+  /* dA and dlog_tau accumulate: start from the same values on both sides */
+  g_autofree float *dh = randv (BH, 175, -1, 1), *dhr = randv (BH, 176, -1, 1);
+  g_autofree float *dx = g_new (float, BH), *dp = g_new (float, BH);
+  g_autofree float *gA = randv (H, 177, -1, 1), *gLT = randv (H, 178, -1, 1);
+  float *gDH = dev_up (dh, BH), *gDHR = dev_up (dhr, BH), *cXN = dev_up (xn, BH), *cF = dev_up (f, BH);
+  float *dGA = dev_up (gA, H), *dGLT = dev_up (gLT, H);
+  for (int m = 0; m < 3; m++)
+    {
+      float *dDX = dev_nan (BH), *dDP = dev_nan (BH);
+      cpu->ops->ltc_cell_backward (cpu, dx, dp, gA, gLT, m & 1 ? NULL : dh, m & 2 ? NULL : dhr, xn, x, f, A, lt,
+                                   dt, B, H);
+      gpu->ops->ltc_cell_backward (gpu, dDX, dDP, dGA, dGLT, m & 1 ? NULL : gDH, m & 2 ? NULL : gDHR, cXN, dX, cF,
+                                   dA, dLT, dt, B, H);
+      EXPECT_CLOSE ("ltc dx", dx, dDX, BH, 1e-10);
+      EXPECT_CLOSE ("ltc dpre", dp, dDP, BH, 1e-10);
+      EXPECT_CLOSE ("ltc dA (accumulated)", gA, dGA, H, 1e-10);
+      EXPECT_CLOSE ("ltc dlog_tau (accumulated)", gLT, dGLT, H, 1e-10);
+    }
+  dev_free_all ();
+}
+
+static void
+test_seq_attention (void)
+{
+  if (!need_gpu ())
+    return;
+  /* T under and over a warp's 32 lanes */
+  static const int shapes[][4] = { { 3, 19, 2, 8 }, { 2, 40, 3, 5 }, { 1, 1, 1, 4 } };   /* B, T, heads, dh */
+  for (guint k = 0; k < G_N_ELEMENTS (shapes); k++)
+    for (int causal = 0; causal < 2; causal++)
+      {
+        int B = shapes[k][0], T = shapes[k][1], heads = shapes[k][2], dh = shapes[k][3], D = heads * dh;
+        gsize nq = (gsize) B * T * 3 * D, nc = (gsize) B * T * D, np = (gsize) B * heads * T * T;
+        g_autofree float *qkv = randv (nq, 180 + k, -2, 2), *dctx = randv (nc, 190 + k, -1, 1);
+        g_autofree float *ctx = g_new (float, nc), *probs = g_new (float, np), *dqkv = g_new (float, nq);
+        float *dQKV = dev_up (qkv, nq), *dDCTX = dev_up (dctx, nc);
+        float *dCTX = dev_nan (nc), *dP = dev_nan (np), *dDQKV = dev_nan (nq);
+        cpu->ops->attention_forward (cpu, ctx, probs, qkv, B, T, heads, dh, causal);
+        gpu->ops->attention_forward (gpu, dCTX, dP, dQKV, B, T, heads, dh, causal);
+        EXPECT_CLOSE ("attention probs", probs, dP, np, 1e-10);
+        EXPECT_CLOSE ("attention ctx", ctx, dCTX, nc, 1e-10);
+        float *cP = dev_up (probs, np);
+        cpu->ops->attention_backward (cpu, dqkv, dctx, qkv, probs, B, T, heads, dh);
+        gpu->ops->attention_backward (gpu, dDQKV, dDCTX, dQKV, cP, B, T, heads, dh);
+        EXPECT_CLOSE ("attention dqkv", dqkv, dDQKV, nq, 1e-9);
+        dev_free_all ();
+      }
+}
+
+static void
+test_seq_layernorm (void)
+{
+  if (!need_gpu ())
+    return;
+  /* rows over one column-sum chunk; n under and over a warp */
+  static const int shapes[][2] = { { 300, 45 }, { 7, 20 }, { 33, 130 } };
+  for (guint k = 0; k < G_N_ELEMENTS (shapes); k++)
+    {
+      int rows = shapes[k][0], n = shapes[k][1];
+      gsize N = (gsize) rows * n;
+      g_autofree float *x = randv (N, 200 + k, -2, 3), *w = randv (n, 210 + k, 0.5, 1.5), *b = randv (n, 220 + k, -1, 1);
+      g_autofree float *dy = randv (N, 230 + k, -1, 1), *y = g_new (float, N), *mean = g_new (float, rows);
+      g_autofree float *rstd = g_new (float, rows), *dx = g_new (float, N), *dw = g_new (float, n), *db = g_new (float, n);
+      float *dX = dev_up (x, N), *dW = dev_up (w, n), *dB = dev_up (b, n), *dDY = dev_up (dy, N);
+      float *dY = dev_nan (N), *dM = dev_nan (rows), *dR = dev_nan (rows);
+      cpu->ops->layernorm_forward (cpu, y, mean, rstd, x, w, b, rows, n, 1e-5f);
+      gpu->ops->layernorm_forward (gpu, dY, dM, dR, dX, dW, dB, rows, n, 1e-5f);
+      EXPECT_CLOSE ("layernorm y", y, dY, N, 1e-10);
+      EXPECT_CLOSE ("layernorm mean", mean, dM, rows, 1e-10);
+      EXPECT_CLOSE ("layernorm rstd", rstd, dR, rows, 1e-10);
+      float *cM = dev_up (mean, rows), *cR = dev_up (rstd, rows);
+      for (int with_dx = 0; with_dx < 2; with_dx++)
+        {
+          float *dDX = dev_nan (N), *dDW = dev_nan (n), *dDB = dev_nan (n);
+          cpu->ops->layernorm_backward (cpu, with_dx ? dx : NULL, dw, db, dy, x, mean, rstd, w, rows, n);
+          gpu->ops->layernorm_backward (gpu, with_dx ? dDX : NULL, dDW, dDB, dDY, dX, cM, cR, dW, rows, n);
+          if (with_dx)
+            EXPECT_CLOSE ("layernorm dx", dx, dDX, N, 1e-9);
+          EXPECT_CLOSE ("layernorm dw", dw, dDW, n, 1e-10);
+          EXPECT_CLOSE ("layernorm db", db, dDB, n, 1e-10);
+        }
+      dev_free_all ();
+    }
+}
+
+static void
+test_seq_embedding (void)
+{
+  if (!need_gpu ())
+    return;
+  /* vocab over several row blocks, dim over one warp; ids repeat, fall
+   * outside [0, vocab) and halfway between integers (rounded to even) */
+  int N = 300, vocab = 150, dim = 40;
+  g_autofree float *ids = g_new (float, N), *w = randv ((gsize) vocab * dim, 240, -1, 1);
+  g_autofree float *dy = randv ((gsize) N * dim, 241, -1, 1), *y = g_new (float, N * dim);
+  g_autofree float *dw = g_new (float, vocab * dim);
+  for (int i = 0; i < N; i++)
+    ids[i] = (float) ((i * 7919) % (vocab + 20) - 10);
+  ids[0] = 2.5f;
+  ids[1] = 3.5f;
+  ids[2] = 2.4f;
+  ids[3] = 1e9f;
+  ids[4] = -1e9f;
+  ids[5] = vocab - 0.6f;
+  float *dIDS = dev_up (ids, N), *dW = dev_up (w, vocab * dim), *dDY = dev_up (dy, N * dim);
+  float *dY = dev_nan (N * dim), *dDW = dev_nan (vocab * dim);
+  cpu->ops->embedding_forward (cpu, y, ids, w, N, vocab, dim);
+  gpu->ops->embedding_forward (gpu, dY, dIDS, dW, N, vocab, dim);
+  EXPECT_CLOSE ("embedding y", y, dY, N * dim, 1e-14);
+  cpu->ops->embedding_backward (cpu, dw, dy, ids, N, vocab, dim);
+  gpu->ops->embedding_backward (gpu, dDW, dDY, dIDS, N, vocab, dim);
+  /* the same order of sums as the CPU: equal */
+  EXPECT_CLOSE ("embedding dw", dw, dDW, vocab * dim, 1e-14);
+  dev_free_all ();
+}
+
+static void
+test_seq_lc2d (void)
+{
+  if (!need_gpu ())
+    return;
+  static const LamConvShape shapes[] = {
+    { 3, 2, 7, 6, 4, 7, 6, 3, 1, 1 },
+    { 2, 3, 9, 9, 5, 4, 4, 3, 2, 0 },
+    { 4, 1, 8, 5, 3, 5, 3, 2, 2, 1 },
+    { 2, 2, 5, 5, 2, 3, 3, 3, 3, 2 },
+  };
+  for (guint k = 0; k < G_N_ELEMENTS (shapes); k++)
+    for (int var = 0; var < 2; var++)   /* 0: bias and dx; 1: neither */
+      {
+        const LamConvShape *s = &shapes[k];
+        gsize OHW = (gsize) s->OH * s->OW, CKK = (gsize) s->C * s->K * s->K;
+        gsize nx = (gsize) s->B * s->C * s->H * s->W, ny = (gsize) s->B * s->OC * OHW;
+        gsize nw = OHW * s->OC * CKK, nb = (gsize) s->OC * OHW;
+        g_autofree float *x = randv (nx, 250 + k, -1, 1), *w = randv (nw, 260 + k, -1, 1);
+        g_autofree float *b = randv (nb, 270 + k, -1, 1), *dy = randv (ny, 280 + k, -1, 1);
+        g_autofree float *y = g_new (float, ny), *dx = g_new (float, nx), *dw = g_new (float, nw);
+        g_autofree float *db = g_new (float, nb);
+        float *dX = dev_up (x, nx), *dW = dev_up (w, nw), *dB = dev_up (b, nb), *dDY = dev_up (dy, ny);
+        float *dY = dev_nan (ny), *dDX = dev_nan (nx), *dDW = dev_nan (nw), *dDB = dev_nan (nb);
+        cpu->ops->lc2d_forward (cpu, s, y, x, w, var ? NULL : b);
+        gpu->ops->lc2d_forward (gpu, s, dY, dX, dW, var ? NULL : dB);
+        EXPECT_CLOSE ("lc2d y", y, dY, ny, 1e-10);
+        cpu->ops->lc2d_backward (cpu, s, var ? NULL : dx, dw, var ? NULL : db, dy, x, w);
+        gpu->ops->lc2d_backward (gpu, s, var ? NULL : dDX, dDW, var ? NULL : dDB, dDY, dX, dW);
+        EXPECT_CLOSE ("lc2d dw", dw, dDW, nw, 1e-10);
+        if (!var)
+          {
+            EXPECT_CLOSE ("lc2d dx", dx, dDX, nx, 1e-10);
+            EXPECT_CLOSE ("lc2d db", db, dDB, nb, 1e-10);
+          }
+        dev_free_all ();
+      }
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
+  dev_bufs = g_ptr_array_new ();
   cpu = lam_backend_new_cpu (2);
   gpu = lam_backend_new ("cuda", 1, NULL, NULL);
   if (gpu == NULL)
@@ -344,9 +791,21 @@ main (int argc, char **argv)
   g_test_add_func ("/backend/cuda/pools", test_pools);
   g_test_add_func ("/backend/cuda/elementwise", test_elementwise);
   g_test_add_func ("/backend/cuda/batchnorm-losses", test_batchnorm_and_losses);
+  g_test_add_func ("/backend/cuda/seq/gemm", test_seq_gemm);
+  g_test_add_func ("/backend/cuda/seq/copy-strided", test_seq_copy_strided);
+  g_test_add_func ("/backend/cuda/seq/rows", test_seq_rows);
+  g_test_add_func ("/backend/cuda/seq/lstm", test_seq_lstm);
+  g_test_add_func ("/backend/cuda/seq/gru", test_seq_gru);
+  g_test_add_func ("/backend/cuda/seq/rnn", test_seq_rnn);
+  g_test_add_func ("/backend/cuda/seq/ltc", test_seq_ltc);
+  g_test_add_func ("/backend/cuda/seq/attention", test_seq_attention);
+  g_test_add_func ("/backend/cuda/seq/layernorm", test_seq_layernorm);
+  g_test_add_func ("/backend/cuda/seq/embedding", test_seq_embedding);
+  g_test_add_func ("/backend/cuda/seq/lc2d", test_seq_lc2d);
   int ret = g_test_run ();
   lam_backend_free (gpu);
   lam_backend_free (cpu);
+  g_ptr_array_unref (dev_bufs);
   g_free (gpu_why);
   return ret;
 }

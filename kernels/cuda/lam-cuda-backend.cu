@@ -215,6 +215,7 @@ lam_cuda_backend_new (int device, char **why_not, GError **error)
       _lam_cuda_dense_init (&cuda_ops);
       _lam_cuda_conv_init (&cuda_ops);
       _lam_cuda_norm_init (&cuda_ops);
+      _lam_cuda_seq_init (&cuda_ops);
       g_once_init_leave (&ops_init, 1);
     }
 

@@ -171,8 +171,8 @@ adam_kernel (float *w, const float *g, float *m, float *v, size_t n, float lr, f
 
 /* Launchers */
 
-static const gint32 *
-upload_idx (LamCuda *cu, const gint32 *idx, int B)
+const gint32 *
+_lam_cuda_upload_idx (LamCuda *cu, const gint32 *idx, int B)
 {
   if (cu->idx_len < B)
     {
@@ -196,7 +196,7 @@ cuda_gather_u8 (LamBackend *be, float *x, gint32 *y, const guint8 *images, const
                 const gint32 *idx, int B, int n, float mean, float std)
 {
   LamCuda *cu = LAM_CUDA (be);
-  const gint32 *didx = upload_idx (cu, idx, B);
+  const gint32 *didx = _lam_cuda_upload_idx (cu, idx, B);
   if (didx == NULL)
     return;
   size_t N = (size_t) B * n;
@@ -210,7 +210,7 @@ cuda_gather_f32 (LamBackend *be, float *x, gint32 *y, const float *data, const g
                  const gint32 *idx, int B, int n)
 {
   LamCuda *cu = LAM_CUDA (be);
-  const gint32 *didx = upload_idx (cu, idx, B);
+  const gint32 *didx = _lam_cuda_upload_idx (cu, idx, B);
   if (didx == NULL)
     return;
   size_t N = (size_t) B * n;

@@ -49,6 +49,10 @@ void _lam_cuda_fail (LamCuda *cu, const char *what, const char *msg, const char 
 /* Scratch of at least n floats (grows; never shrinks). NULL on failure. */
 float *_lam_cuda_scratch (LamCuda *cu, size_t n);
 
+/* Copies B host indices to cu->idx (grows; never shrinks) and waits, since
+ * the caller may change them after we return. NULL on failure. */
+const gint32 *_lam_cuda_upload_idx (LamCuda *cu, const gint32 *idx, int B);
+
 static inline unsigned
 lam_cuda_blocks (size_t n, unsigned threads)
 {
@@ -65,3 +69,4 @@ void _lam_cuda_elementwise_init (LamBackendOps *ops);
 void _lam_cuda_dense_init       (LamBackendOps *ops);
 void _lam_cuda_conv_init        (LamBackendOps *ops);
 void _lam_cuda_norm_init        (LamBackendOps *ops);
+void _lam_cuda_seq_init         (LamBackendOps *ops);
