@@ -152,6 +152,10 @@ show_gallery (LamTrainingViews *self)
                                class_name (self, self->gallery_pred));
     }
   lam_sample_browser_set_title (self->gallery, title);
+  /* the sample shown stays picked out when it is still a mistake: the
+   * gallery is rebuilt with each new set of predictions (while paused,
+   * with each sample chosen), and the arrow keys go on from there */
+  lam_sample_browser_set_selected (self->gallery, self->sample);
 }
 
 static void
@@ -737,9 +741,12 @@ lam_training_views_init (LamTrainingViews *self)
   self->gallery_true = self->gallery_pred = -1;
   self->cancellable = g_cancellable_new ();
   self->plot_pending = g_array_new (FALSE, FALSE, sizeof (LamMetrics));
-  g_object_bind_property (self->log_button, "active", self->loss_plot, "log-scale",
+  /* the views' defaults set the toggles, not the other way round: the
+   * attention's colours scale to its largest weights and the sequence
+   * view sorts its units unless the user says otherwise */
+  g_object_bind_property (self->loss_plot, "log-scale", self->log_button, "active",
                           G_BINDING_BIDIRECTIONAL | G_BINDING_SYNC_CREATE);
-  g_object_bind_property (self->gray_button, "active", self->filters, "gray",
+  g_object_bind_property (self->filters, "gray", self->gray_button, "active",
                           G_BINDING_BIDIRECTIONAL | G_BINDING_SYNC_CREATE);
   lam_sample_browser_set_title (self->gallery, "Misclassified validation samples");
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->loss_plot), GTK_ACCESSIBLE_PROPERTY_LABEL,
@@ -766,9 +773,9 @@ lam_training_views_init (LamTrainingViews *self)
                                   "Attention weights of each head", -1);
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->textview), GTK_ACCESSIBLE_PROPERTY_LABEL,
                                   "Text written by the network", -1);
-  g_object_bind_property (self->sort_units_button, "active", self->sequence, "sort-units",
+  g_object_bind_property (self->sequence, "sort-units", self->sort_units_button, "active",
                           G_BINDING_BIDIRECTIONAL | G_BINDING_SYNC_CREATE);
-  g_object_bind_property (self->auto_scale_button, "active", self->attention, "auto-scale",
+  g_object_bind_property (self->attention, "auto-scale", self->auto_scale_button, "active",
                           G_BINDING_BIDIRECTIONAL | G_BINDING_SYNC_CREATE);
   adw_view_stack_page_set_visible (self->boundary_page, FALSE);
 }
@@ -879,7 +886,10 @@ lam_training_views_set_sample (LamTrainingViews *self, int index)
   gtk_spin_button_set_value (self->sample_spin, index);
   self->syncing = FALSE;
   if (self->images)
-    lam_sample_browser_set_selected (self->browser, index);
+    {
+      lam_sample_browser_set_selected (self->browser, index);
+      lam_sample_browser_set_selected (self->gallery, index);
+    }
   update_sample_captions (self);
   want_snapshot (self);
 }

@@ -1,6 +1,7 @@
 /* lam-training-views.h: the training views of a window, live.
  *
- * An AdwViewStack with its AdwViewSwitcher: Curves (loss and accuracy),
+ * An AdwViewStack with its AdwViewSwitcher (the narrow one, icons above
+ * the titles, when the wide one does not fit): Curves (loss and accuracy),
  * Filters (learned weights of a conv/dense layer), Feature maps (every
  * layer's activations for one sample, picked in a sample browser),
  * Predictions (class probabilities, the confusion matrix on the

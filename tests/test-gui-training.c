@@ -7,7 +7,10 @@
  * while training runs and rebuild the trainer when made while paused;
  * a diverging run says so and the window stays usable; weights saved
  * and loaded continue a run exactly; settings mark the document
- * modified and are saved with it.
+ * modified and are saved with it. The sequence pages in the window: a
+ * Transformer's attention (Alt+7) and a character LSTM's text (Alt+8),
+ * their values and their pixels; the gallery of mistakes scrolls; the
+ * window fits a 1280×720 screen while it trains.
  *
  * Needs an X display (Xvfb) and GTK_A11Y=none, GSK_RENDERER=cairo:
  *   xvfb-run -a -s "-screen 0 1280x800x24" meson test -C build --suite gui
@@ -24,6 +27,8 @@
 #include <glib/gstdio.h>
 #include <gtk/gtk.h>
 
+#include "lam-seq-views.h"
+#include "lam-view-common.h"
 #include "lam-views.h"
 #include "lam-window-private.h"
 
@@ -299,38 +304,112 @@ press_key (GtkWidget *w, guint keyval, GdkModifierType state)
   return handled;
 }
 
+/* What GTK's renderer made of w, as it last drew it: BGRA words
+ * (0xAARRGGBB), *width × *height; NULL when it drew nothing yet. With
+ * LAM_TEST_SAVE_PNG=dir, also dir/training-NAME.png. */
+static guint32 *
+render (GtkWidget *w, const char *name, int *width, int *height)
+{
+  g_autoptr(GdkPaintable) paintable = gtk_widget_paintable_new (w);
+  GtkSnapshot *snapshot = gtk_snapshot_new ();
+  g_autoptr(GskRenderNode) node = NULL;
+  g_autoptr(GdkTexture) texture = NULL;
+  guint32 *px;
+
+  *width = gtk_widget_get_width (w);
+  *height = gtk_widget_get_height (w);
+  g_assert_cmpint (*width, >, 20);
+  g_assert_cmpint (*height, >, 20);
+  gdk_paintable_snapshot (paintable, snapshot, *width, *height);
+  node = gtk_snapshot_free_to_node (snapshot);
+  if (node == NULL)
+    return NULL;
+  texture = gsk_renderer_render_texture (gtk_native_get_renderer (gtk_widget_get_native (w)), node,
+                                         &GRAPHENE_RECT_INIT (0, 0, *width, *height));
+  px = g_new (guint32, (gsize) *width * *height);
+  gdk_texture_download (texture, (guchar *) px, (gsize) *width * 4);
+  if (g_getenv ("LAM_TEST_SAVE_PNG"))
+    {
+      g_autofree char *path = g_strdup_printf ("%s/training-%s.png", g_getenv ("LAM_TEST_SAVE_PNG"), name);
+      gdk_texture_save_to_png (texture, path);
+    }
+  return px;
+}
+
+/* Within tol per channel of the colour map's colour for t. */
+static gboolean
+near_cmap (guint32 px, LamColormap cmap, double t, int tol)
+{
+  LamRgb c;
+  int r = (px >> 16) & 0xff, g = (px >> 8) & 0xff, b = px & 0xff;
+
+  _lam_cmap (cmap, t, &c);
+  return ABS (r - (int) lround (c.r * 255)) <= tol && ABS (g - (int) lround (c.g * 255)) <= tol
+         && ABS (b - (int) lround (c.b * 255)) <= tol;
+}
+
+/* The first widget of type under w (w included), with that button label
+ * when label is not NULL: for the controls a template keeps to itself. */
+static GtkWidget *
+find_descendant (GtkWidget *w, GType type, const char *label)
+{
+  if (G_TYPE_CHECK_INSTANCE_TYPE (w, type)
+      && (label == NULL || (GTK_IS_BUTTON (w) && g_strcmp0 (gtk_button_get_label (GTK_BUTTON (w)), label) == 0)))
+    return w;
+  for (GtkWidget *c = gtk_widget_get_first_child (w); c != NULL; c = gtk_widget_get_next_sibling (c))
+    {
+      GtkWidget *found = find_descendant (c, type, label);
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+/* Runs the window's own shortcut for keyval + modifiers, as its
+ * GtkShortcutController would on that key press. */
+static void
+press_shortcut (LamWindow *win, guint keyval, GdkModifierType modifiers)
+{
+  g_autoptr(GListModel) controllers = gtk_widget_observe_controllers (GTK_WIDGET (win));
+
+  for (guint i = 0; i < g_list_model_get_n_items (controllers); i++)
+    {
+      g_autoptr(GObject) c = g_list_model_get_item (controllers, i);
+      if (!GTK_IS_SHORTCUT_CONTROLLER (c))
+        continue;
+      for (guint j = 0; j < g_list_model_get_n_items (G_LIST_MODEL (c)); j++)
+        {
+          g_autoptr(GtkShortcut) sc = g_list_model_get_item (G_LIST_MODEL (c), j);
+          GtkShortcutTrigger *trigger = gtk_shortcut_get_trigger (sc);
+          if (GTK_IS_KEYVAL_TRIGGER (trigger)
+              && gtk_keyval_trigger_get_keyval (GTK_KEYVAL_TRIGGER (trigger)) == keyval
+              && gtk_keyval_trigger_get_modifiers (GTK_KEYVAL_TRIGGER (trigger)) == modifiers)
+            {
+              g_assert_true (gtk_shortcut_action_activate (gtk_shortcut_get_action (sc), 0, GTK_WIDGET (win),
+                                                           gtk_shortcut_get_arguments (sc)));
+              iterate ();
+              return;
+            }
+        }
+    }
+  g_error ("no shortcut for %s", gtk_accelerator_name (keyval, modifiers));
+}
+
 /* Pixels of w that are drawn (opaque) and differ from the most common
  * colour (the background), after GTK's own renderer drew it. */
 static int
 count_drawn (GtkWidget *w, const char *name)
 {
-  int width = gtk_widget_get_width (w), height = gtk_widget_get_height (w);
-  g_autoptr(GdkPaintable) paintable = gtk_widget_paintable_new (w);
-  GtkSnapshot *snapshot = gtk_snapshot_new ();
-  g_autoptr(GskRenderNode) node = NULL;
-  g_autoptr(GdkTexture) texture = NULL;
-  g_autofree guint32 *px = NULL;
+  int width, height;
+  g_autofree guint32 *px = render (w, name, &width, &height);
   g_autoptr(GHashTable) counts = g_hash_table_new (NULL, NULL);
   guint32 common = 0;
   int best = 0, drawn = 0;
 
-  g_assert_cmpint (width, >, 20);
-  g_assert_cmpint (height, >, 20);
-  gdk_paintable_snapshot (paintable, snapshot, width, height);
-  node = gtk_snapshot_free_to_node (snapshot);
-  if (node == NULL)
+  if (px == NULL)
     {
       g_test_message ("%s: nothing drawn yet", name);
       return 0;
-    }
-  texture = gsk_renderer_render_texture (gtk_native_get_renderer (gtk_widget_get_native (w)), node,
-                                         &GRAPHENE_RECT_INIT (0, 0, width, height));
-  px = g_new (guint32, (gsize) width * height);
-  gdk_texture_download (texture, (guchar *) px, (gsize) width * 4);
-  if (g_getenv ("LAM_TEST_SAVE_PNG"))
-    {
-      g_autofree char *path = g_strdup_printf ("%s/training-%s.png", g_getenv ("LAM_TEST_SAVE_PNG"), name);
-      gdk_texture_save_to_png (texture, path);
     }
   for (gsize i = 0; i < (gsize) width * height; i++)
     {
@@ -676,6 +755,14 @@ test_views_lstm (void)
   g_assert_false (lam_training_views_page_visible (win->training_views, "text"));
   g_assert_false (lam_training_views_page_visible (win->training_views, "boundary"));
   show_page (win, "sequence");
+  /* the units sorted by when they peak, as the view does by default,
+   * and the page's toggle says so */
+  g_assert_true (lam_sequence_view_get_sort_units (LAM_SEQUENCE_VIEW (lam_training_views_get_view (win->training_views, "sequence"))));
+  {
+    GtkWidget *sort = find_descendant (GTK_WIDGET (win->training_views), GTK_TYPE_TOGGLE_BUTTON, "Sort units");
+    g_assert_nonnull (sort);
+    g_assert_true (gtk_toggle_button_get_active (GTK_TOGGLE_BUTTON (sort)));
+  }
   for (guint i = 0; i < G_N_ELEMENTS (views); i++)
     {
       GtkWidget *w = lam_training_views_get_view (win->training_views, views[i]);
@@ -977,6 +1064,468 @@ test_settings_saved (void)
   close_window (win);
 }
 
+/* ------------------------------------------------------------------ */
+/* Sequence pages, the gallery's scrolling, the window's size */
+
+static void
+attention_snapshot (LamWindow *win, int sample, LamSnapshot **out)
+{
+  LamSnapshotRequest req = { LAM_SNAPSHOT_ATTENTION, NULL, sample, NULL };
+  SnapWait w = { NULL, FALSE };
+
+  lam_training_session_snapshot (win->session, &req, NULL, snap_done, &w);
+  while (!w.done)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_nonnull (w.snap);
+  *out = w.snap;
+}
+
+/* The Transformer preset (Fashion-MNIST read as 28 rows, 4 heads):
+ * Alt+7 shows the attention of the paused run, the engine's copy, row
+ * by row a distribution, drawn in the colours of its values. */
+static void
+test_attention_page (void)
+{
+  LamWindow *win = preset_window ("transformer", 256, 32, 1000);
+  LamAttentionView *av = LAM_ATTENTION_VIEW (lam_training_views_get_view (win->training_views, "attention"));
+  const LamNode *attn = lam_graph_find (lam_network_get_graph (win->network), "attn");
+  GtkWidget *scale_button;
+  LamSnapshot *snap = NULL;
+  const float *p;
+  g_autofree float *weights = NULL;
+  int heads = 0, T = 0, width, height, argmax = 0, checked = 0;
+  g_autofree guint32 *px = NULL;
+
+  g_assert_nonnull (attn);
+  g_assert_cmpint (attn->p.heads, ==, 4);
+  g_assert_null (lam_attention_view_get_weights (av, NULL, NULL));   /* nothing before a run */
+
+  activate (win, "train.start");
+  wait_state (win, LAM_SESSION_RUNNING);
+  wait_step (win, 3);
+  g_assert_true (lam_training_views_page_visible (win->training_views, "attention"));
+  g_assert_false (lam_training_views_page_visible (win->training_views, "text"));
+  g_assert_false (lam_training_views_page_visible (win->training_views, "sequence"));
+  activate (win, "train.pause");
+  wait_state (win, LAM_SESSION_PAUSED);
+
+  /* Alt+7, as the user presses it; then the copies of the paused run */
+  {
+    guint before = lam_training_views_get_n_refreshes (win->training_views);
+    press_shortcut (win, GDK_KEY_7, GDK_ALT_MASK);
+    g_assert_cmpstr (lam_training_views_get_page (win->training_views), ==, "attention");
+    wait_for_cond (win, refreshed_since, GUINT_TO_POINTER (before), 30, "the attention");
+  }
+  p = lam_attention_view_get_weights (av, &heads, &T);
+  g_assert_nonnull (p);
+  p = weights = g_memdup2 (p, (gsize) heads * T * T * sizeof (float));
+  g_assert_cmpint (heads, ==, 4);
+  g_assert_cmpint (lam_attention_view_get_n_heads (av), ==, 4);
+  g_assert_cmpint (T, ==, 28);   /* one step per image row */
+
+  /* each query row is a distribution over the 28 keys */
+  for (int h = 0; h < heads; h++)
+    for (int q = 0; q < T; q++)
+      {
+        double sum = 0;
+        for (int k = 0; k < T; k++)
+          {
+            float v = p[((gsize) h * T + q) * T + k];
+            g_assert_true (isfinite (v));
+            g_assert_cmpfloat (v, >=, 0);
+            g_assert_cmpfloat (v, <=, 1);
+            sum += v;
+          }
+        g_assert_cmpfloat (fabs (sum - 1), <, 1e-4);
+      }
+  /* the engine's own copy for the same sample of the paused run: the same numbers */
+  attention_snapshot (win, lam_training_views_get_sample (win->training_views), &snap);
+  g_assert_cmpstr (snap->att_node, ==, "attn");
+  g_assert_cmpint (snap->att_heads, ==, heads);
+  g_assert_cmpint (snap->att_steps, ==, T);
+  g_assert_cmpmem (snap->att, (gsize) heads * T * T * sizeof (float), p, (gsize) heads * T * T * sizeof (float));
+  lam_snapshot_free (snap);
+
+  /* drawn: by default the colours go up to the largest weights (their
+   * 99% quantile; with 0 to 1 early weights of about 1/28 would all be
+   * dark), so the largest of all is the top of the colour map */
+  wait_mapped (GTK_WIDGET (av));
+  g_assert_cmpint (count_drawn (GTK_WIDGET (av), "attention"), >, 5000);
+  for (int i = 1; i < heads * T * T; i++)
+    if (p[i] > p[argmax])
+      argmax = i;
+  {
+    graphene_rect_t r;
+    int h = argmax / (T * T), q = argmax / T % T, k = argmax % T;
+    g_assert_true (lam_attention_view_get_cell_rect (av, h, q, k, &r));
+    g_assert_cmpfloat (r.size.width, >=, 3);
+    px = render (GTK_WIDGET (av), "attention-auto", &width, &height);
+    g_assert_nonnull (px);
+    g_assert_true (lam_attention_view_get_auto_scale (av));
+    g_assert_true (near_cmap (px[(int) (r.origin.y + r.size.height / 2) * width + (int) (r.origin.x + r.size.width / 2)],
+                              LAM_CMAP_SEQUENTIAL, 1.0, 2));
+    g_clear_pointer (&px, g_free);
+  }
+
+  /* the page's "Scale to the largest" button off: colours from 0 to 1,
+   * so each cell's colour is its weight's */
+  scale_button = find_descendant (GTK_WIDGET (win->training_views), GTK_TYPE_TOGGLE_BUTTON, "Scale to the largest");
+  g_assert_nonnull (scale_button);
+  g_assert_true (gtk_toggle_button_get_active (GTK_TOGGLE_BUTTON (scale_button)));
+  g_signal_emit_by_name (scale_button, "clicked");
+  g_assert_false (gtk_toggle_button_get_active (GTK_TOGGLE_BUTTON (scale_button)));
+  g_assert_false (lam_attention_view_get_auto_scale (av));
+  {
+    int h2, T2;
+    const float *now = lam_attention_view_get_weights (av, &h2, &T2);
+    g_assert_cmpmem (now, (gsize) h2 * T2 * T2 * sizeof (float), p, (gsize) heads * T * T * sizeof (float));
+  }
+  wait_mapped (GTK_WIDGET (av));
+  px = render (GTK_WIDGET (av), "attention", &width, &height);
+  g_assert_nonnull (px);
+  for (int h = 0; h < heads; h++)
+    for (int q = 0; q < T; q += 3)
+      for (int k = 0; k < T; k += 5)
+        {
+          graphene_rect_t r;
+          guint32 c;
+          g_assert_true (lam_attention_view_get_cell_rect (av, h, q, k, &r));
+          c = px[(int) (r.origin.y + r.size.height / 2) * width + (int) (r.origin.x + r.size.width / 2)];
+          if (!near_cmap (c, LAM_CMAP_SEQUENTIAL, p[((gsize) h * T + q) * T + k], 3))
+            g_error ("head %d, query %d, key %d: weight %.4f drawn as #%06x", h, q, k,
+                     p[((gsize) h * T + q) * T + k], c & 0xffffff);
+          checked++;
+        }
+  g_assert_cmpint (checked, >, 100);
+  close_window (win);
+}
+
+static void
+count_generated (LamTextView *tv, const char *text, int *n)
+{
+  (*n)++;
+}
+
+static gboolean
+int_at_least_one (LamWindow *win, gpointer data)
+{
+  return *(int *) data >= 1;
+}
+
+/* Until tv wrote once more (a button click emits "clicked" a moment
+ * after its activation). */
+static void
+wait_written (LamWindow *win, LamTextView *tv, void (*start) (LamTextView *tv, GtkWidget *button), GtkWidget *button)
+{
+  int n = 0;
+  gulong id = g_signal_connect (tv, "generated", G_CALLBACK (count_generated), &n);
+
+  start (tv, button);
+  wait_for_cond (win, int_at_least_one, &n, 30, "the text");
+  g_signal_handler_disconnect (tv, id);
+  g_assert_false (lam_text_view_get_busy (tv));
+}
+
+static void
+click_generate (LamTextView *tv, GtkWidget *button)
+{
+  gtk_widget_activate (button);   /* as Enter or Space on it, or a click */
+}
+
+static void
+generate_seed_1234 (LamTextView *tv, GtkWidget *button)
+{
+  lam_text_view_set_seed (tv, 1234);
+  g_assert_true (lam_text_view_generate (tv));
+}
+
+/* Dark (text) pixels in w as drawn: luma below 100 on a light theme. */
+static int
+count_dark (GtkWidget *w, const char *name)
+{
+  int width, height, n = 0;
+  g_autofree guint32 *px = render (w, name, &width, &height);
+
+  g_assert_nonnull (px);
+  for (gsize i = 0; i < (gsize) width * height; i++)
+    {
+      int r = (px[i] >> 16) & 0xff, g = (px[i] >> 8) & 0xff, b = px[i] & 0xff;
+      n += (px[i] >> 24) > 0x80 && (r * 299 + g * 587 + b * 114) / 1000 < 100;
+    }
+  g_test_message ("%s: %d dark pixels", name, n);
+  return n;
+}
+
+/* The character LSTM: Alt+8 shows the Text page; Generate writes the
+ * length asked for after the prompt, from the corpus's characters, the
+ * same again from the same seed of the paused run; and it is drawn. */
+static void
+test_text_page (void)
+{
+  LamWindow *win;
+  LamTextView *tv;
+  GtkWidget *generate, *text_widget;
+  g_autofree char *corpus_path = lam_text_corpus_path ();
+  g_autofree char *corpus = NULL;
+  g_autoptr(GHashTable) alphabet = g_hash_table_new (NULL, NULL);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = NULL, *again = NULL;
+  const char *prompt = "The network ";
+  const LamDataset *train;
+  int dark_before;
+
+  /* the corpus's alphabet, read here */
+  g_assert_nonnull (corpus_path);
+  g_assert_true (g_file_get_contents (corpus_path, &corpus, NULL, &error));
+  g_assert_no_error (error);
+  for (const char *c = corpus; *c; c = g_utf8_next_char (c))
+    g_hash_table_add (alphabet, GUINT_TO_POINTER (g_utf8_get_char (c)));
+
+  {
+    LamModelFile *m = lam_model_file_load_preset ("charlstm", &error);
+    g_assert_no_error (error);
+    m->config.data.n_samples = 2000;
+    m->config.batch = 32;
+    m->config.epochs = 1000;
+    g_free (m->config.backend);
+    m->config.backend = g_strdup ("cpu");
+    win = window_with_model (m);
+  }
+  tv = LAM_TEXT_VIEW (lam_training_views_get_view (win->training_views, "text"));
+  generate = find_descendant (GTK_WIDGET (tv), GTK_TYPE_BUTTON, "_Generate");
+  text_widget = find_descendant (GTK_WIDGET (tv), GTK_TYPE_TEXT_VIEW, NULL);
+  g_assert_nonnull (generate);
+  g_assert_nonnull (text_widget);
+
+  activate (win, "train.start");
+  wait_state (win, LAM_SESSION_RUNNING);
+  wait_step (win, 3);
+  g_assert_true (lam_training_views_page_visible (win->training_views, "text"));
+  g_assert_true (lam_training_views_page_visible (win->training_views, "sequence"));
+  g_assert_false (lam_training_views_page_visible (win->training_views, "attention"));
+  activate (win, "train.pause");
+  wait_state (win, LAM_SESSION_PAUSED);
+  train = lam_training_session_get_train_set (win->session);
+  g_assert_nonnull (train);
+  g_assert_cmpint (train->n_classes, ==, (int) g_hash_table_size (alphabet));
+
+  press_shortcut (win, GDK_KEY_8, GDK_ALT_MASK);
+  g_assert_cmpstr (lam_training_views_get_page (win->training_views), ==, "text");
+  wait_mapped (text_widget);
+  dark_before = count_dark (text_widget, "text-empty");
+
+  lam_text_view_set_follow (tv, FALSE);
+  lam_text_view_set_prompt (tv, prompt);
+  lam_text_view_set_length (tv, 120);
+  lam_text_view_set_temperature (tv, 0.8);
+  wait_written (win, tv, click_generate, generate);
+  text = lam_text_view_dup_text (tv);
+  g_test_message ("wrote: %s", text);
+  g_assert_true (g_str_has_prefix (text, prompt));
+  g_assert_cmpint (g_utf8_strlen (text, -1), ==, (glong) strlen (prompt) + 120);
+  for (const char *c = text; *c; c = g_utf8_next_char (c))
+    {
+      gunichar u = g_utf8_get_char (c);
+      gboolean in_vocab = FALSE;
+      if (!g_hash_table_contains (alphabet, GUINT_TO_POINTER (u)))
+        g_error ("U+%04X is not in the corpus", u);
+      for (int v = 0; v < train->n_classes && !in_vocab; v++)
+        in_vocab = g_utf8_get_char (train->class_names[v]) == u;
+      g_assert_true (in_vocab);
+    }
+  /* the paused run's weights, the same seed: the same text */
+  wait_written (win, tv, generate_seed_1234, NULL);
+  g_free (text);
+  text = lam_text_view_dup_text (tv);
+  wait_written (win, tv, generate_seed_1234, NULL);
+  again = lam_text_view_dup_text (tv);
+  g_assert_cmpstr (again, ==, text);
+
+  /* drawn: the glyphs, dark on the light card */
+  wait_mapped (text_widget);
+  g_assert_cmpint (count_dark (text_widget, "text"), >, dark_before + 1000);
+  g_assert_cmpint (count_drawn (GTK_WIDGET (tv), "text-page"), >, 3000);
+  close_window (win);
+}
+
+static gboolean
+gallery_filled (LamWindow *win, gpointer data)
+{
+  return lam_sample_browser_get_n_items (LAM_SAMPLE_BROWSER (data)) >= 60;
+}
+
+/* The gallery of mistakes scrolls: more than fit, the keys bring each
+ * into view, a click there picks it, and its layout settles. */
+static void
+test_gallery_scrolls (void)
+{
+  LamWindow *win = preset_window ("lenet5", 512, 32, 1000);
+  GtkWidget *gallery = lam_training_views_get_view (win->training_views, "gallery");
+  LamSampleBrowser *sb = LAM_SAMPLE_BROWSER (gallery);
+  GtkWidget *scrolled;
+  GtkAdjustment *adj;
+  graphene_rect_t r;
+  int n, last;
+  guint before;
+  g_autofree guint32 *top = NULL, *bottom = NULL;
+  int width, height;
+
+  activate (win, "train.start");
+  wait_state (win, LAM_SESSION_RUNNING);
+  wait_step (win, 2);
+  activate (win, "train.pause");   /* early in a run: hundreds of mistakes */
+  wait_state (win, LAM_SESSION_PAUSED);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (win), "view.training-page", "s", "predictions"));
+  wait_for_cond (win, gallery_filled, gallery, 30, "the mistakes");
+  n = lam_sample_browser_get_n_items (sb);
+  g_test_message ("%d mistakes in the gallery", n);
+
+  scrolled = gtk_widget_get_ancestor (gallery, GTK_TYPE_SCROLLED_WINDOW);
+  g_assert_nonnull (scrolled);
+  g_assert_true (gtk_widget_is_ancestor (scrolled, GTK_WIDGET (win->training_views)));
+  g_assert_true (gtk_scrolled_window_get_child (GTK_SCROLLED_WINDOW (scrolled)) == gallery);
+  wait_mapped (gallery);
+  adj = gtk_scrolled_window_get_vadjustment (GTK_SCROLLED_WINDOW (scrolled));
+  g_assert_cmpfloat (gtk_adjustment_get_page_size (adj), ==, gtk_widget_get_height (gallery));
+  g_assert_cmpfloat (gtk_adjustment_get_upper (adj), >, 2 * gtk_adjustment_get_page_size (adj));
+  g_assert_true (gtk_widget_get_visible (gtk_scrolled_window_get_vscrollbar (GTK_SCROLLED_WINDOW (scrolled))));
+  last = n - 1;
+  g_assert_true (lam_sample_browser_get_item_rect (sb, last, &r));
+  g_assert_cmpfloat (r.origin.y, >, gtk_widget_get_height (gallery));   /* out of sight */
+
+  /* nothing changes while paused: no layout after layout, frame after frame */
+  {
+    GdkFrameClock *clock = gtk_widget_get_frame_clock (gallery);
+    int layouts = 0;
+    gulong id;
+    run_for (300);
+    id = g_signal_connect_swapped (clock, "layout", G_CALLBACK (count_paint), &layouts);
+    run_for (500);
+    g_signal_handler_disconnect (clock, id);
+    g_test_message ("%d layouts in 500 ms", layouts);
+    g_assert_cmpint (layouts, <=, 2);
+  }
+
+  /* End: the last mistake is chosen and scrolled into view */
+  top = render (gallery, "gallery-top", &width, &height);
+  g_assert_nonnull (top);
+  gtk_widget_grab_focus (gallery);
+  g_assert_true (gtk_widget_has_focus (gallery));
+  before = lam_training_views_get_n_refreshes (win->training_views);
+  g_assert_true (press_key (gallery, GDK_KEY_End, 0));
+  g_assert_cmpint (lam_sample_browser_get_selected (sb), ==, lam_sample_browser_get_item_index (sb, last));
+  g_assert_cmpint (lam_training_views_get_sample (win->training_views), ==, lam_sample_browser_get_item_index (sb, last));
+  g_assert_cmpfloat (gtk_adjustment_get_value (adj), >, 0);
+  /* the sample's copies come back (and, paused, the predictions with
+   * them): the gallery keeps the mistake picked and where it was */
+  {
+    double value = gtk_adjustment_get_value (adj);
+    wait_for_cond (win, refreshed_since, GUINT_TO_POINTER (before), 30, "the sample");
+    run_for (100);
+    g_assert_cmpint (lam_sample_browser_get_selected (sb), ==, lam_sample_browser_get_item_index (sb, last));
+    g_assert_cmpfloat (gtk_adjustment_get_value (adj), ==, value);
+  }
+  g_assert_true (lam_sample_browser_get_item_rect (sb, last, &r));
+  g_assert_cmpfloat (r.origin.y, >=, 0);
+  g_assert_cmpfloat (r.origin.y + r.size.height, <=, gtk_widget_get_height (gallery));
+  g_assert_cmpint (lam_sample_browser_item_at (sb, r.origin.x + r.size.width / 2, r.origin.y + r.size.height / 2),
+                   ==, last);
+  /* drawn there: the thumbnails further down, not those of the top */
+  wait_mapped (gallery);
+  bottom = render (gallery, "gallery-bottom", &width, &height);
+  g_assert_nonnull (bottom);
+  {
+    int differ = 0;
+    for (gsize i = 0; i < (gsize) width * height; i++)
+      differ += top[i] != bottom[i];
+    g_assert_cmpint (differ, >, width * height / 10);
+  }
+
+  /* Up goes a row back; Home to the top */
+  g_assert_true (press_key (gallery, GDK_KEY_Up, 0));
+  g_assert_cmpint (lam_sample_browser_get_selected (sb), <, lam_sample_browser_get_item_index (sb, last));
+  g_assert_true (press_key (gallery, GDK_KEY_Home, 0));
+  g_assert_cmpfloat (gtk_adjustment_get_value (adj), ==, 0);
+  g_assert_cmpint (lam_sample_browser_get_selected (sb), ==, lam_sample_browser_get_item_index (sb, 0));
+
+  /* scrolled by its scroll bar (or the wheel): the middle comes into view */
+  gtk_adjustment_set_value (adj, (gtk_adjustment_get_upper (adj) - gtk_adjustment_get_page_size (adj)) / 2);
+  iterate ();
+  {
+    int mid = lam_sample_browser_item_at (sb, r.origin.x + r.size.width / 2, gtk_widget_get_height (gallery) / 2.0);
+    if (mid < 0)   /* between two rows */
+      mid = lam_sample_browser_item_at (sb, r.origin.x + r.size.width / 2, gtk_widget_get_height (gallery) / 2.0 + 30);
+    g_assert_cmpint (mid, >, 0);
+    g_assert_cmpint (mid, <, last);
+  }
+  close_window (win);
+}
+
+/* On a 1280×720 screen (a school projector): the window fits while it
+ * trains, whatever the page and the network. */
+static void
+test_fits_1280 (void)
+{
+  const char *const presets[] = { "lenet5", "transformer", "charlstm", "lstm" };
+  const char *const pages[] = { "curves", "filters", "features", "predictions", "boundary",
+                                "sequence", "attention", "text" };
+
+  for (guint p = 0; p < G_N_ELEMENTS (presets) + 1; p++)
+    {
+      LamWindow *win;
+      int n_pages = 0;
+
+      if (p < G_N_ELEMENTS (presets))
+        {
+          g_autoptr(GError) error = NULL;
+          LamModelFile *m = lam_model_file_load_preset (presets[p], &error);
+          g_assert_no_error (error);
+          m->config.data.limit = 256;
+          m->config.data.n_samples = MIN (m->config.data.n_samples, 2000);
+          m->config.batch = 32;
+          m->config.epochs = 1000;
+          g_free (m->config.backend);
+          m->config.backend = g_strdup ("cpu");
+          win = window_with_model (m);
+        }
+      else
+        win = moons_window (100000);
+      gtk_window_set_default_size (GTK_WINDOW (win), 1280, 720);
+      activate (win, "train.start");
+      wait_state (win, LAM_SESSION_RUNNING);
+      wait_step (win, 2);
+      for (guint i = 0; i < G_N_ELEMENTS (pages); i++)
+        {
+          int min_w, nat_w, min_h, nat_h;
+          if (!lam_training_views_page_visible (win->training_views, pages[i]))
+            continue;
+          n_pages++;
+          g_assert_true (gtk_widget_activate_action (GTK_WIDGET (win), "view.training-page", "s", pages[i]));
+          run_for (100);
+          wait_mapped (GTK_WIDGET (win->training_views));
+          gtk_widget_measure (GTK_WIDGET (win), GTK_ORIENTATION_HORIZONTAL, -1, &min_w, &nat_w, NULL, NULL);
+          gtk_widget_measure (GTK_WIDGET (win), GTK_ORIENTATION_VERTICAL, 1280, &min_h, &nat_h, NULL, NULL);
+          g_test_message ("%s, %s: at least %d × %d (natural width %d), now %d × %d",
+                          p < G_N_ELEMENTS (presets) ? presets[p] : "moons", pages[i], min_w, min_h, nat_w,
+                          gtk_widget_get_width (GTK_WIDGET (win)), gtk_widget_get_height (GTK_WIDGET (win)));
+          g_assert_cmpint (min_w, <=, 1280);
+          g_assert_cmpint (min_h, <=, 720);
+          g_assert_cmpint (gtk_widget_get_width (GTK_WIDGET (win)), <=, 1280);
+          g_assert_cmpint (gtk_widget_get_height (GTK_WIDGET (win)), <=, 720);
+        }
+      /* and the training panel's rows fit in it, none cut off at its edge */
+      {
+        GtkWidget *scrolled = find_descendant (GTK_WIDGET (win->training_panel), GTK_TYPE_SCROLLED_WINDOW, NULL);
+        GtkWidget *content = gtk_scrolled_window_get_child (GTK_SCROLLED_WINDOW (scrolled));
+        g_assert_cmpint (gtk_widget_get_width (content), <=, gtk_widget_get_width (scrolled));
+        g_assert_cmpint (gtk_widget_get_width (scrolled), <=, gtk_widget_get_width (GTK_WIDGET (win->training_panel)));
+      }
+      g_assert_cmpint (n_pages, >=, 4);
+      g_assert_cmpint (lam_training_session_get_state (win->session), ==, LAM_SESSION_RUNNING);
+      close_window (win);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1002,6 +1551,10 @@ main (int argc, char **argv)
   g_test_add_func ("/gui/training/weights-continue", test_weights_continue);
   g_test_add_func ("/gui/training/data-mismatch", test_data_mismatch);
   g_test_add_func ("/gui/training/settings-saved", test_settings_saved);
+  g_test_add_func ("/gui/training/attention-page", test_attention_page);
+  g_test_add_func ("/gui/training/text-page", test_text_page);
+  g_test_add_func ("/gui/training/gallery-scrolls", test_gallery_scrolls);
+  g_test_add_func ("/gui/training/fits-1280", test_fits_1280);
   ret = g_test_run ();
 
   g_object_unref (app);

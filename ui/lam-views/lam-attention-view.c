@@ -219,6 +219,18 @@ lam_attention_view_get_n_heads (LamAttentionView *self)
   return self->heads;
 }
 
+const float *
+lam_attention_view_get_weights (LamAttentionView *self, int *heads, int *T)
+{
+  g_return_val_if_fail (LAM_IS_ATTENTION_VIEW (self), NULL);
+
+  if (heads)
+    *heads = self->heads;
+  if (T)
+    *T = self->T;
+  return self->p;
+}
+
 /* ── Hit testing ─────────────────────────────────────────────────────── */
 
 static void

@@ -44,6 +44,9 @@ gboolean    lam_attention_view_get_auto_scale  (LamAttentionView *self);
 void        lam_attention_view_set_auto_scale  (LamAttentionView *self, gboolean auto_scale);
 
 int         lam_attention_view_get_n_heads     (LamAttentionView *self);
+/* The weights shown (heads × T × T, owned by the view; NULL before
+ * any), for tests and tools. */
+const float *lam_attention_view_get_weights    (LamAttentionView *self, int *heads, int *T);
 /* Hit testing, for tests and tools; the hover text reads
  * "Head 2: row 5 takes 0.31 of its input from row 12". */
 gboolean    lam_attention_view_cell_at         (LamAttentionView *self, double x, double y,

@@ -107,13 +107,27 @@ lam_sample_browser_size_allocate (GtkWidget *widget, int width, int height, int 
   _lam_scroll_configure (&self->scroll, width, height, self->content_height);
 }
 
+/* Across: any width from 160 pixels. Down: the height of the thumbnails
+ * at that width (at the natural width when not given), at least 120, so
+ * that a GtkScrolledWindow around it sees the same content that it
+ * scrolls through: asked for less, it would hide its scrollbar, learn
+ * from the adjustment that it needs one, and lay out again, each frame. */
 static void
 lam_sample_browser_measure (GtkWidget *widget, GtkOrientation orientation, int for_size,
                             int *minimum, int *natural, int *minimum_baseline,
                             int *natural_baseline)
 {
-  *minimum = orientation == GTK_ORIENTATION_HORIZONTAL ? 160 : 120;
-  *natural = orientation == GTK_ORIENTATION_HORIZONTAL ? 800 : 600;
+  LamSampleBrowser *self = LAM_SAMPLE_BROWSER (widget);
+  Layout l;
+
+  if (orientation == GTK_ORIENTATION_HORIZONTAL)
+    {
+      *minimum = 160;
+      *natural = 800;
+      return;
+    }
+  compute_layout (self, for_size > 0 ? for_size : 800, &l);
+  *minimum = *natural = MAX (120, (int) ceil (content_height (self, &l)));
 }
 
 /* ── Data ────────────────────────────────────────────────────────────── */
@@ -130,11 +144,12 @@ reset (LamSampleBrowser *self, int c, int h, int w, const char *const *class_nam
   self->selected = self->hover = -1;
 }
 
+/* The content's height is the widget's height (see measure). */
 static void
 changed (LamSampleBrowser *self)
 {
   g_ptr_array_set_size (self->surfaces, self->items->len);
-  gtk_widget_queue_allocate (GTK_WIDGET (self));
+  gtk_widget_queue_resize (GTK_WIDGET (self));
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
@@ -153,7 +168,7 @@ lam_sample_browser_set_title (LamSampleBrowser *self, const char *title)
 
   g_free (self->title);
   self->title = g_strdup (title);
-  gtk_widget_queue_allocate (GTK_WIDGET (self));
+  gtk_widget_queue_resize (GTK_WIDGET (self));
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
@@ -324,7 +339,7 @@ lam_sample_browser_set_thumb_scale (LamSampleBrowser *self, int scale)
   if (self->thumb_scale == scale)
     return;
   self->thumb_scale = scale;
-  gtk_widget_queue_allocate (GTK_WIDGET (self));
+  gtk_widget_queue_resize (GTK_WIDGET (self));
   gtk_widget_queue_draw (GTK_WIDGET (self));
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_THUMB_SCALE]);
 }
@@ -444,7 +459,8 @@ select_item (LamSampleBrowser *self, int item, gboolean emit)
   self->selected = item;
   compute_layout (self, gtk_widget_get_width (GTK_WIDGET (self)), &l);
   item_rect (&l, item, &r);
-  _lam_scroll_show (&self->scroll, r.origin.y - l.gap, r.origin.y + r.size.height + l.gap);
+  /* the first row comes with the title above it */
+  _lam_scroll_show (&self->scroll, item < l.cols ? 0 : r.origin.y - l.gap, r.origin.y + r.size.height + l.gap);
   gtk_widget_queue_draw (GTK_WIDGET (self));
   if (emit)
     g_signal_emit (self, signals[SAMPLE_SELECTED], 0, g_array_index (self->items, Item, item).index);

@@ -416,15 +416,20 @@ caption (const char *text, GtkWidget *mnemonic_widget)
 static void
 build (LamTextView *self)
 {
-  GtkWidget *bar, *w, *scale, *spin, *sw;
+  GtkWidget *bar, *knobs, *w, *scale, *spin, *sw;
   GtkTextBuffer *buffer;
 
   self->box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 8);
   gtk_widget_set_parent (self->box, GTK_WIDGET (self));
 
+  /* two lines, the prompt and Generate above the knobs: on one line they
+   * need 815 pixels, more than the views get beside the editor's panels
+   * on a 1280-pixel screen */
   bar = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 10);
   gtk_widget_set_margin_top (bar, 4);
   gtk_box_append (GTK_BOX (self->box), bar);
+  knobs = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 10);
+  gtk_box_append (GTK_BOX (self->box), knobs);
 
   self->prompt = GTK_ENTRY (gtk_entry_new ());
   gtk_widget_set_hexpand (GTK_WIDGET (self->prompt), TRUE);
@@ -448,16 +453,16 @@ build (LamTextView *self)
                                       "believes; above 1: wilder");
   gtk_accessible_update_property (GTK_ACCESSIBLE (scale), GTK_ACCESSIBLE_PROPERTY_LABEL,
                                   "Temperature", -1);
-  gtk_box_append (GTK_BOX (bar), caption ("_Temperature", scale));
-  gtk_box_append (GTK_BOX (bar), scale);
+  gtk_box_append (GTK_BOX (knobs), caption ("_Temperature", scale));
+  gtk_box_append (GTK_BOX (knobs), scale);
 
   self->length = gtk_adjustment_new (300, 10, 2000, 10, 100, 0);
   g_signal_connect (self->length, "value-changed", G_CALLBACK (notify_cb), self);
   spin = gtk_spin_button_new (self->length, 10, 0);
   gtk_accessible_update_property (GTK_ACCESSIBLE (spin), GTK_ACCESSIBLE_PROPERTY_LABEL,
                                   "Characters to write", -1);
-  gtk_box_append (GTK_BOX (bar), caption ("_Length", spin));
-  gtk_box_append (GTK_BOX (bar), spin);
+  gtk_box_append (GTK_BOX (knobs), caption ("_Length", spin));
+  gtk_box_append (GTK_BOX (knobs), spin);
 
   w = gtk_toggle_button_new_with_mnemonic ("_Follow training");
   gtk_widget_set_tooltip_text (w, "Write again every 2 seconds with the same seed, to see the "
@@ -466,7 +471,7 @@ build (LamTextView *self)
                                   "Follow training", -1);
   g_signal_connect (w, "toggled", G_CALLBACK (follow_toggled_cb), self);
   self->follow = GTK_TOGGLE_BUTTON (w);
-  gtk_box_append (GTK_BOX (bar), w);
+  gtk_box_append (GTK_BOX (knobs), w);
 
   w = gtk_button_new_with_mnemonic ("_Generate");
   gtk_widget_add_css_class (w, "suggested-action");

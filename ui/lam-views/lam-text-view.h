@@ -1,7 +1,8 @@
 /* lam-text-view.h: text written by a character model.
  *
- * A prompt entry ("Prompt"), a temperature slider, a length, a "Follow
- * training" switch and a "Generate" button above the text, shown in a
+ * A prompt entry ("Prompt") and a "Generate" button, under them a
+ * temperature slider, a length and a "Follow training" switch, all
+ * above the text (the two lines fit in 660 pixels), shown in a
  * large fixed-width font with the prompt in bold and a status line
  * (how long it took, at which temperature, from which seed).
  *
