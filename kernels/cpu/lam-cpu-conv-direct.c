@@ -76,17 +76,27 @@ _lam_cpu_direct_kind (const LamConvShape *s, gboolean need_dx)
   return LAM_DIRECT_NONE;
 }
 
-/* Floats of per-thread scratch that one image needs. */
+/* Floats of weight-gradient partials: A keeps lanes per tap (kx padded
+ * to DW_K, filters to blocks of DW_O), B filters in lanes already. */
+static gsize
+acc_floats (const LamConvShape *s, LamDirectKind kind)
+{
+  if (kind == LAM_DIRECT_PIXEL_LANES)
+    return (gsize) (s->OC + DW_O) * s->C * s->K * DW_K * 16;
+  return (gsize) s->OC * s->C * s->K * s->K;
+}
+
+/* Floats of per-thread scratch that one image needs: the padded image,
+ * dy rearranged, the partials, and for B's input gradient dy on the
+ * padded pitch and the padded input gradient. */
 gsize
-_lam_cpu_direct_scratch (const LamConvShape *s)
+_lam_cpu_direct_scratch (const LamConvShape *s, LamDirectKind kind)
 {
   gsize hp = s->H + 2 * s->pad, wp = s->W + 2 * s->pad;
   gsize xp = s->C * hp * wp + 16;
   gsize dy = (gsize) (s->OC + DW_O) * s->OH * s->OW + 16;
-  gsize dwl = (gsize) (s->OC + DW_O) * s->C * s->K * DW_K * 16;   /* A's lane partials */
-  gsize dwb = (gsize) s->OC * s->C * s->K * s->K;                 /* B's partials */
-  gsize dyw = (gsize) s->OC * s->OH * wp + 16;                    /* B's dy for dx */
-  return xp + dy + MAX (dwl, dwb) + 64 + dyw + xp;
+  gsize dx = kind == LAM_DIRECT_FILTER_LANES ? (gsize) s->OC * s->OH * wp + 16 + xp : 0;
+  return xp + dy + acc_floats (s, kind) + 64 + dx;
 }
 
 /* Packed weights: A [ob][c][ky][kx][AO] (zeros past OC);
@@ -480,9 +490,7 @@ _lam_cpu_direct_backward_begin (const LamConvShape *s, LamDirectKind kind, float
 {
   gsize hp = s->H + 2 * s->pad, wp = s->W + 2 * s->pad;
   float *acc = scratch + s->C * hp * wp + 16 + (gsize) (s->OC + DW_O) * s->OH * s->OW + 16;
-  gsize n = kind == LAM_DIRECT_PIXEL_LANES ? (gsize) (s->OC + DW_O) * s->C * s->K * DW_K * 16
-                                           : (gsize) s->OC * s->C * s->K * s->K;
-  memset (acc, 0, n * sizeof (float));
+  memset (acc, 0, acc_floats (s, kind) * sizeof (float));
 }
 
 /* One image: masks dy by the fused ReLU, adds to the bias gradient db
@@ -513,9 +521,7 @@ _lam_cpu_direct_backward_image (const LamConvShape *s, LamDirectKind kind, const
       b_weight_grad (s, xp, dyb, acc);
       if (dx)
         {
-          gsize nacc = MAX ((gsize) (s->OC + DW_O) * s->C * s->K * DW_K * 16,
-                            (gsize) s->OC * s->C * s->K * s->K);
-          float *dyw = acc + nacc + 64;
+          float *dyw = acc + acc_floats (s, kind) + 64;
           float *dxp = s->pad ? dyw + (gsize) s->OC * s->OH * wp + 16 : dx;
           for (int o = 0; o < s->OC; o++)
             for (int oh = 0; oh < s->OH; oh++)

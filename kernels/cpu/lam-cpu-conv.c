@@ -144,7 +144,7 @@ conv_forward_worker (void *ctx, int c, int nc, int thread)
   lam_split (s->B, c, nc, &lo, &hi);
   if (a->direct != LAM_DIRECT_NONE)
     {
-      float *scr = _lam_cpu_scratch (a->cpu, thread, _lam_cpu_direct_scratch (s));
+      float *scr = _lam_cpu_scratch (a->cpu, thread, _lam_cpu_direct_scratch (s, a->direct));
       for (gsize b = lo; b < hi; b++)
         _lam_cpu_direct_forward (s, a->direct, a->cpu->wpack, a->b, a->relu, a->x + b * in_sz,
                                  a->y + b * out_sz, scr);
@@ -212,7 +212,7 @@ conv_backward_worker (void *ctx, int c, int nc, int thread)
   lam_split (s->B, c, nc, &lo, &hi);
   if (a->direct != LAM_DIRECT_NONE)
     {
-      float *scr = _lam_cpu_scratch (a->cpu, thread, _lam_cpu_direct_scratch (s));
+      float *scr = _lam_cpu_scratch (a->cpu, thread, _lam_cpu_direct_scratch (s, a->direct));
       _lam_cpu_direct_backward_begin (s, a->direct, scr);
       for (gsize b = lo; b < hi; b++)
         _lam_cpu_direct_backward_image (s, a->direct, a->w, a->x + b * in_sz,

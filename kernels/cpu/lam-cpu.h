@@ -59,7 +59,7 @@ typedef enum {
 
 gboolean      _lam_cpu_direct_available (void);
 LamDirectKind _lam_cpu_direct_kind      (const LamConvShape *s, gboolean need_dx);
-gsize         _lam_cpu_direct_scratch   (const LamConvShape *s);
+gsize         _lam_cpu_direct_scratch   (const LamConvShape *s, LamDirectKind kind);
 gsize         _lam_cpu_direct_pack_size (const LamConvShape *s, LamDirectKind kind);
 void          _lam_cpu_direct_pack      (const LamConvShape *s, LamDirectKind kind, const float *w,
                                          float *wpack);
