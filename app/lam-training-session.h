@@ -67,9 +67,9 @@ void                lam_training_session_shutdown     (LamTrainingSession *self)
 /* An active session loads the dataset as soon as the settings name one,
  * so that a mismatch with the network's input shows before Start. */
 void                lam_training_session_set_active   (LamTrainingSession *self, gboolean active);
-/* The network's training settings changed (the panel edited them): a
- * new learning rate applies at once, anything else at the next run or
- * rebuild. */
+/* The network's training settings changed (the panel edited them, or
+ * undo or redo brought others back): a new learning rate applies at
+ * once, anything else at the next run or rebuild. */
 void                lam_training_session_config_changed (LamTrainingSession *self);
 
 /* State */

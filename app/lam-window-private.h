@@ -35,6 +35,8 @@ struct _LamWindow {
   GtkLabel             *flops_label;
   GtkLabel             *memory_label;
   GtkLabel             *zoom_label;
+  GtkWidget            *undo_button;
+  GtkWidget            *redo_button;
   GtkWidget            *train_button;
   AdwButtonContent     *train_button_content;
   GtkStack             *training_stack;
@@ -51,7 +53,6 @@ struct _LamWindow {
   GFile                *file;          /* NULL until saved or opened from a file */
   GtkNativeDialog      *chooser;       /* the open or save dialog while it is up */
   gboolean              closing;       /* the user agreed to lose unsaved work */
-  gboolean              config_modified; /* training settings changed since the last save */
   gboolean              views_shown;   /* the training views replaced the placeholder */
 
   /* LAMINA_FRAME_LOG: frame times, for bench/window-training */
@@ -91,7 +92,8 @@ void      _lam_window_save_as            (LamWindow *self, LamWindowThen then, g
                                           GDestroyNotify destroy);
 void      _lam_window_train              (LamWindow *self);
 
-/* The network or its training settings differ from the file. */
+/* The network or its training settings differ from the file (the
+ * network's history says so: undoing back to the saved state clears it). */
 gboolean  _lam_window_get_modified       (LamWindow *self);
 /* Shows the training views and the training panel. */
 void      _lam_window_show_training      (LamWindow *self);

@@ -11,8 +11,11 @@
  * and locks the editor while a run is running: the canvas, inspector
  * and palette refuse edits, and a banner says to pause or stop. Edits
  * while paused are fine (the session rebuilds its trainer on Resume).
- * Changing the training settings marks the document modified; unlike
- * graph edits they are not undoable (LamNetwork has no setter for them).
+ * The training settings are part of the network's history like graph
+ * edits: the panel changes them through the network, Undo and Redo
+ * bring them back, and the network's "config-changed" tells the session
+ * (a new learning rate applies at once, even while running) and the
+ * window; "modified" is the network's alone.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -30,7 +33,7 @@ G_DEFINE_FINAL_TYPE (LamWindow, lam_window, ADW_TYPE_APPLICATION_WINDOW)
 gboolean
 _lam_window_get_modified (LamWindow *self)
 {
-  return lam_network_get_modified (self->network) || self->config_modified;
+  return lam_network_get_modified (self->network);
 }
 
 /* ------------------------------------------------------------------ */
@@ -284,11 +287,27 @@ on_session_message (LamWindow *self, const char *message)
   _lam_window_toast (self, message);
 }
 
+/* The buttons' tooltips name the step: "Undo Change Learning Rate (Ctrl+Z)". */
+static void
+update_undo_buttons (LamWindow *self)
+{
+  const char *undo = lam_network_get_undo_label (self->network);
+  const char *redo = lam_network_get_redo_label (self->network);
+  g_autofree char *undo_text = g_strdup_printf ("Undo%s%s (Ctrl+Z)", undo != NULL ? " " : "",
+                                                undo != NULL ? undo : "");
+  g_autofree char *redo_text = g_strdup_printf ("Redo%s%s (Ctrl+Shift+Z)", redo != NULL ? " " : "",
+                                                redo != NULL ? redo : "");
+
+  gtk_widget_set_tooltip_text (self->undo_button, undo_text);
+  gtk_widget_set_tooltip_text (self->redo_button, redo_text);
+}
+
 static void
 on_network_changed (LamWindow *self)
 {
   update_totals (self);
   update_problem (self);
+  update_undo_buttons (self);
   _lam_window_actions_update (self);
 }
 
@@ -297,22 +316,20 @@ on_network_reset (LamWindow *self)
 {
   /* another network: the session dropped its trainer; the placeholder
    * says again where the views will be */
-  self->config_modified = FALSE;
   self->views_shown = FALSE;
   gtk_stack_set_visible_child_name (self->training_stack, "empty");
   adw_view_stack_set_visible_child_name (self->sidebar_stack, "layer");
   update_title (self);
 }
 
+/* The settings changed: in the panel, or by Undo and Redo. The network's
+ * "changed" follows, for the totals (the batch size is in the memory
+ * estimate) and the actions; its "notify::modified" for the title. */
 static void
-on_config_changed (LamWindow *self, const char *what)
+on_config_changed (LamWindow *self)
 {
-  self->config_modified = TRUE;
   lam_training_session_config_changed (self->session);
-  update_totals (self);   /* the batch size is in the memory estimate */
-  update_title (self);
   update_training (self);
-  _lam_window_actions_update (self);
 }
 
 static void
@@ -634,7 +651,6 @@ _lam_window_save_to (LamWindow *self, GFile *file, GError **error)
     }
   if (!lam_network_save (self->network, path, error))
     return FALSE;
-  self->config_modified = FALSE;
   g_set_object (&self->file, file);
   if (gtk_window_get_application (GTK_WINDOW (self)) != NULL)
     lam_application_add_recent (LAM_APPLICATION (gtk_window_get_application (GTK_WINDOW (self))), path);
@@ -1023,6 +1039,8 @@ lam_window_class_init (LamWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, LamWindow, flops_label);
   gtk_widget_class_bind_template_child (widget_class, LamWindow, memory_label);
   gtk_widget_class_bind_template_child (widget_class, LamWindow, zoom_label);
+  gtk_widget_class_bind_template_child (widget_class, LamWindow, undo_button);
+  gtk_widget_class_bind_template_child (widget_class, LamWindow, redo_button);
   gtk_widget_class_bind_template_child (widget_class, LamWindow, train_button);
   gtk_widget_class_bind_template_child (widget_class, LamWindow, train_button_content);
   gtk_widget_class_bind_template_child (widget_class, LamWindow, training_stack);
@@ -1037,7 +1055,6 @@ lam_window_class_init (LamWindowClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, on_zoom_changed);
   gtk_widget_class_bind_template_callback (widget_class, on_inspector_select_node);
   gtk_widget_class_bind_template_callback (widget_class, on_palette_layer_activated);
-  gtk_widget_class_bind_template_callback (widget_class, on_config_changed);
   gtk_widget_class_bind_template_callback (widget_class, on_views_node_activated);
 
   _lam_window_class_actions_init (widget_class);
@@ -1052,6 +1069,7 @@ lam_window_init (LamWindow *self)
   self->session = lam_training_session_new (self->network);
   self->logged_state = self->shown_state = (LamSessionState) -1;
   g_signal_connect_swapped (self->network, "reset", G_CALLBACK (on_network_reset), self);
+  g_signal_connect_swapped (self->network, "config-changed", G_CALLBACK (on_config_changed), self);
   g_signal_connect_swapped (self->network, "changed", G_CALLBACK (on_network_changed), self);
   g_signal_connect_swapped (self->network, "notify::modified", G_CALLBACK (on_network_notify), self);
   g_signal_connect_swapped (self->network, "notify::name", G_CALLBACK (on_network_notify), self);

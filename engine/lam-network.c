@@ -1,10 +1,12 @@
 /* lam-network.c: the edited network, its validation and its undo history.
  *
- * Undo keeps whole graph snapshots: a network has tens of nodes, so a
- * copy costs microseconds and every edit, however complex (tidy-up,
- * duplicate with edges), undoes exactly. Views learn what changed from
- * a diff of the snapshots before and after, which also makes undo and
- * redo announce themselves like any other edit.
+ * Undo keeps whole snapshots of the graph and the training settings: a
+ * network has tens of nodes, so a copy costs microseconds and every
+ * edit, however complex (tidy-up, duplicate with edges), undoes exactly.
+ * Graph edits and settings changes share one history, in the order they
+ * were made. Views learn what changed from a diff of the snapshots
+ * before and after, which also makes undo and redo announce themselves
+ * like any other edit.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -26,11 +28,12 @@
 #define TIDY_ORIGIN_Y   200.0
 
 typedef struct {
-  LamGraph *graph;        /* the state to return to */
-  guint     serial;       /* that state's serial, to know when it is the saved one */
-  char     *label;
-  char     *rename_from;  /* set when the step renamed a node, in the forward direction */
-  char     *rename_to;
+  LamGraph       *graph;        /* the state to return to */
+  LamTrainConfig  config;       /* and its training settings */
+  guint           serial;       /* that state's serial, to know when it is the saved one */
+  char           *label;
+  char           *rename_from;  /* set when the step renamed a node, in the forward direction */
+  char           *rename_to;
 } Step;
 
 struct _LamNetwork {
@@ -66,6 +69,7 @@ enum {
 enum {
   CHANGED,
   RESET,
+  CONFIG_CHANGED,
   NODE_ADDED,
   NODE_REMOVED,
   NODE_RENAMED,
@@ -151,23 +155,50 @@ step_free (gpointer data)
   Step *s = data;
 
   lam_graph_free (s->graph);
+  lam_train_config_clear (&s->config);
   g_free (s->label);
   g_free (s->rename_from);
   g_free (s->rename_to);
   g_free (s);
 }
 
+/* Takes graph and the contents of config (which it leaves zeroed). */
 static Step *
-step_new (LamGraph *graph, guint serial, const char *label, const char *from, const char *to)
+step_new (LamGraph *graph, LamTrainConfig *config, guint serial, const char *label,
+          const char *from, const char *to)
 {
   Step *s = g_new0 (Step, 1);
 
   s->graph = graph;
+  s->config = *config;
+  memset (config, 0, sizeof *config);
   s->serial = serial;
   s->label = g_strdup (label);
   s->rename_from = g_strdup (from);
   s->rename_to = g_strdup (to);
   return s;
+}
+
+/* Field by field (the strings by value): a field added to
+ * LamTrainConfig, LamDataSpec or LamOptConfig belongs here too. */
+static gboolean
+config_equal (const LamTrainConfig *a, const LamTrainConfig *b)
+{
+  const LamDataSpec *da = &a->data, *db = &b->data;
+  const LamOptConfig *oa = &a->opt, *ob = &b->opt;
+
+  return g_strcmp0 (da->name, db->name) == 0 && g_strcmp0 (da->train_images, db->train_images) == 0
+         && g_strcmp0 (da->train_labels, db->train_labels) == 0
+         && g_strcmp0 (da->test_images, db->test_images) == 0
+         && g_strcmp0 (da->test_labels, db->test_labels) == 0
+         && da->n_samples == db->n_samples && da->noise == db->noise && da->n_classes == db->n_classes
+         && da->length == db->length && da->val_fraction == db->val_fraction && da->limit == db->limit
+         && oa->kind == ob->kind && oa->lr == ob->lr && oa->momentum == ob->momentum
+         && oa->nesterov == ob->nesterov && oa->weight_decay == ob->weight_decay
+         && oa->beta1 == ob->beta1 && oa->beta2 == ob->beta2 && oa->eps == ob->eps
+         && oa->schedule == ob->schedule && oa->step_epochs == ob->step_epochs && oa->gamma == ob->gamma
+         && a->epochs == b->epochs && a->batch == b->batch && a->seed == b->seed
+         && g_strcmp0 (a->backend, b->backend) == 0 && a->threads == b->threads;
 }
 
 /* ------------------------------------------------------------------ */
@@ -272,23 +303,38 @@ notify_history (LamNetwork *self, gboolean was_modified, gboolean could_undo, gb
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CAN_REDO]);
 }
 
-/* Ends an edit of self->graph that started from `before` (taken): records
- * the step, validates and announces. Edits with the same merge_key in a
- * row (a spin button's ticks, arrow-key moves) make one step. */
+/* Ends an edit that started from the graph `before` (taken) and, for a
+ * settings change, the settings `before_config` (its contents taken; NULL
+ * when the edit left them alone): records the step, validates and
+ * announces. Edits with the same merge_key in a row (a spin button's
+ * ticks, arrow-key moves) make one step. */
 static void
-commit (LamNetwork *self, LamGraph *before, const char *label, const char *merge_key,
-        const char *rename_from, const char *rename_to)
+commit (LamNetwork *self, LamGraph *before, LamTrainConfig *before_config, const char *label,
+        const char *merge_key, const char *rename_from, const char *rename_to)
 {
   gboolean was_modified = lam_network_get_modified (self);
   gboolean could_undo = lam_network_get_can_undo (self);
   gboolean could_redo = lam_network_get_can_redo (self);
+  gboolean config_changed = before_config != NULL;
   g_autoptr(LamGraph) merged = NULL;
+  LamTrainConfig config;
+
+  if (before_config != NULL)
+    {
+      config = *before_config;
+      memset (before_config, 0, sizeof *before_config);
+    }
+  else
+    lam_train_config_copy (&config, &self->config);
 
   if (merge_key != NULL && self->undo->len > 0 && g_strcmp0 (merge_key, self->merge_key) == 0)
-    merged = before;   /* the older step already leads back past this edit */
+    {
+      merged = before;   /* the older step already leads back past this edit */
+      lam_train_config_clear (&config);
+    }
   else
     {
-      g_ptr_array_add (self->undo, step_new (before, self->serial, label, rename_from, rename_to));
+      g_ptr_array_add (self->undo, step_new (before, &config, self->serial, label, rename_from, rename_to));
       if (self->undo->len > MAX_UNDO)
         g_ptr_array_remove_index (self->undo, 0);
     }
@@ -299,26 +345,35 @@ commit (LamNetwork *self, LamGraph *before, const char *label, const char *merge
 
   validate (self);
   emit_diff (self, before, rename_from, rename_to);
+  if (config_changed)
+    g_signal_emit (self, signals[CONFIG_CHANGED], 0);
   g_signal_emit (self, signals[CHANGED], 0);
   notify_history (self, was_modified, could_undo, could_redo);
 }
 
-/* Moves one step from `from` to `to`, swapping in its graph. */
+/* Moves one step from `from` to `to`, swapping in its graph and settings. */
 static gboolean
 travel (LamNetwork *self, GPtrArray *from, GPtrArray *to, gboolean backwards)
 {
   gboolean was_modified = lam_network_get_modified (self);
   gboolean could_undo = lam_network_get_can_undo (self);
   gboolean could_redo = lam_network_get_can_redo (self);
+  gboolean config_changed;
   Step *s;
   LamGraph *current;
+  LamTrainConfig current_config;
 
   if (from->len == 0)
     return FALSE;
   s = g_ptr_array_steal_index (from, from->len - 1);
   current = self->graph;
   self->graph = s->graph;
-  g_ptr_array_add (to, step_new (current, self->serial, s->label, s->rename_from, s->rename_to));
+  current_config = self->config;
+  self->config = s->config;
+  memset (&s->config, 0, sizeof s->config);
+  config_changed = !config_equal (&current_config, &self->config);
+  g_ptr_array_add (to, step_new (current, &current_config, self->serial, s->label,
+                                 s->rename_from, s->rename_to));
   self->serial = s->serial;
   g_clear_pointer (&self->merge_key, g_free);
 
@@ -327,6 +382,8 @@ travel (LamNetwork *self, GPtrArray *from, GPtrArray *to, gboolean backwards)
     emit_diff (self, current, s->rename_to, s->rename_from);
   else
     emit_diff (self, current, s->rename_from, s->rename_to);
+  if (config_changed)
+    g_signal_emit (self, signals[CONFIG_CHANGED], 0);
   g_signal_emit (self, signals[CHANGED], 0);
   notify_history (self, was_modified, could_undo, could_redo);
 
@@ -429,6 +486,8 @@ lam_network_class_init (LamNetworkClass *klass)
                                    0, NULL, NULL, NULL, G_TYPE_NONE, 0);
   signals[RESET] = g_signal_new ("reset", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                                  0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+  signals[CONFIG_CHANGED] = g_signal_new ("config-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                                          0, NULL, NULL, NULL, G_TYPE_NONE, 0);
   signals[NODE_ADDED] = g_signal_new ("node-added", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                                       0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
   signals[NODE_REMOVED] = g_signal_new ("node-removed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
@@ -632,6 +691,32 @@ lam_network_get_config (LamNetwork *self)
   return &self->config;
 }
 
+/* One undo step like a graph edit (with an unchanged copy of the graph,
+ * so that the history stays one list of whole states). The values are
+ * not range-checked here: the panel's controls keep them in range, and
+ * the trainer checks them (lam_train_config_check) before it runs. */
+gboolean
+lam_network_set_config (LamNetwork *self, const LamTrainConfig *config, const char *label,
+                        const char *merge_key)
+{
+  g_autofree char *key = NULL;
+  LamTrainConfig before;
+
+  g_return_val_if_fail (LAM_IS_NETWORK (self), FALSE);
+  g_return_val_if_fail (config != NULL, FALSE);
+  g_return_val_if_fail (config != &self->config, FALSE);
+  g_return_val_if_fail (label != NULL, FALSE);
+
+  if (config_equal (&self->config, config))
+    return FALSE;
+  before = self->config;
+  lam_train_config_copy (&self->config, config);
+  /* its own namespace: a setting never merges with a graph edit */
+  key = merge_key != NULL ? g_strconcat ("config:", merge_key, NULL) : NULL;
+  commit (self, lam_graph_copy (self->graph), &before, label, key, NULL, NULL);
+  return TRUE;
+}
+
 gboolean
 lam_network_get_valid (LamNetwork *self)
 {
@@ -815,7 +900,7 @@ lam_network_add_node (LamNetwork *self, LamLayerKind kind, double x, double y)
   node->x = sane_position (x);
   node->y = sane_position (y);
   label = g_strdup_printf ("Add %s", lam_layer_info (kind)->type_name);
-  commit (self, before, label, NULL, NULL, NULL);
+  commit (self, before, NULL, label, NULL, NULL, NULL);
   return node->name;
 }
 
@@ -839,7 +924,7 @@ lam_network_remove_nodes (LamNetwork *self, const char *const *names)
     }
   label = removed == 1 ? g_strdup_printf ("Delete %s", names[0])
                        : g_strdup_printf ("Delete %u layers", removed);
-  commit (self, before, label, NULL, NULL, NULL);
+  commit (self, before, NULL, label, NULL, NULL, NULL);
   return TRUE;
 }
 
@@ -922,7 +1007,7 @@ lam_network_connect (LamNetwork *self, const char *from, const char *to, GError 
     g_ptr_array_set_size (dst->inputs, 0);
   g_ptr_array_add (dst->inputs, g_strdup (from));
   label = g_strdup_printf ("Connect %s to %s", from, to);
-  commit (self, before, label, NULL, NULL, NULL);
+  commit (self, before, NULL, label, NULL, NULL, NULL);
   return TRUE;
 }
 
@@ -944,7 +1029,7 @@ lam_network_disconnect (LamNetwork *self, const char *from, const char *to)
   dst = lam_graph_find (self->graph, to);
   g_ptr_array_remove_index (dst->inputs, index);
   label = g_strdup_printf ("Disconnect %s from %s", from, to);
-  commit (self, before, label, NULL, NULL, NULL);
+  commit (self, before, NULL, label, NULL, NULL, NULL);
   return TRUE;
 }
 
@@ -976,7 +1061,7 @@ lam_network_move_nodes (LamNetwork *self, const char *const *names, double dx, d
       lam_graph_free (before);
       return FALSE;
     }
-  commit (self, before, moved == 1 ? "Move layer" : "Move layers", key->str, NULL, NULL);
+  commit (self, before, NULL, moved == 1 ? "Move layer" : "Move layers", key->str, NULL, NULL);
   return TRUE;
 }
 
@@ -1010,7 +1095,7 @@ lam_network_set_param (LamNetwork *self, const char *node, const char *param, do
   lam_layer_param_set (&n->p, spec, value);
   label = g_strdup_printf ("Change %s of %s", spec->label, node);
   key = g_strdup_printf ("param:%s:%s", node, param);
-  commit (self, before, label, key, NULL, NULL);
+  commit (self, before, NULL, label, key, NULL, NULL);
   return TRUE;
 }
 
@@ -1069,7 +1154,7 @@ lam_network_rename_node (LamNetwork *self, const char *old_name, const char *new
   g_free (n->name);
   n->name = g_strdup (new_name);
   label = g_strdup_printf ("Rename %s to %s", old_name, new_name);
-  commit (self, before, label, NULL, old_name, new_name);
+  commit (self, before, NULL, label, NULL, old_name, new_name);
   return TRUE;
 }
 
@@ -1124,7 +1209,7 @@ lam_network_duplicate_nodes (LamNetwork *self, const char *const *names)
           g_ptr_array_add (copy->inputs, g_strdup (mapped_in != NULL ? mapped_in : in));
         }
     }
-  commit (self, before, n_copies == 1 ? "Duplicate layer" : "Duplicate layers", NULL, NULL, NULL);
+  commit (self, before, NULL, n_copies == 1 ? "Duplicate layer" : "Duplicate layers", NULL, NULL, NULL);
   return g_strv_builder_end (out);
 }
 
@@ -1233,7 +1318,7 @@ lam_network_tidy (LamNetwork *self, GError **error)
       lam_graph_free (before);
       return TRUE;
     }
-  commit (self, before, "Tidy up", NULL, NULL, NULL);
+  commit (self, before, NULL, "Tidy up", NULL, NULL, NULL);
   return TRUE;
 }
 

@@ -1,14 +1,17 @@
 /* lam-network.h: the network being edited, as a GObject that owns the graph.
  *
  * LamNetwork wraps a LamGraph with the model file's name, description
- * and training settings. Every edit is one undo step: the graph is
- * copied before the edit (graphs are small), changed, validated at once,
- * and the differences are announced as signals, so views never touch
- * the graph themselves. Nodes are named by their (unique) names.
+ * and training settings. Every edit of the graph or of the settings is
+ * one undo step in one history: the graph and the settings are copied
+ * before the edit (both are small), changed, validated at once, and the
+ * differences are announced as signals, so views never touch the graph
+ * themselves. Nodes are named by their (unique) names. "modified" comes
+ * from the history: undoing back to the saved state clears it.
  *
  * Signals, in this order after an edit, undo or redo:
  *   edge-removed (from, to), node-removed (name), node-renamed (old, new),
- *   node-added (name), edge-added (from, to), then changed ().
+ *   node-added (name), edge-added (from, to), config-changed () when the
+ *   training settings differ, then changed ().
  * Loading or clearing emits reset () and then changed ().
  *
  * No GTK here: the engine's tests and lamina-train may use it too.
@@ -63,6 +66,13 @@ const char     *lam_network_get_name        (LamNetwork *self);
 void            lam_network_set_name        (LamNetwork *self, const char *name);
 const char     *lam_network_get_description (LamNetwork *self);
 const LamTrainConfig *lam_network_get_config (LamNetwork *self);
+/* Replaces the training settings with a copy of config as one undo step
+ * named label ("Change Learning Rate"); changes with the same merge_key
+ * in a row (typing a value, holding a spin button) make one step, NULL
+ * never merges. FALSE when config equals the current settings (nothing
+ * recorded). Emits config-changed, then changed. */
+gboolean        lam_network_set_config      (LamNetwork *self, const LamTrainConfig *config,
+                                             const char *label, const char *merge_key);
 gboolean        lam_network_get_valid       (LamNetwork *self);
 const char     *lam_network_get_problem     (LamNetwork *self);  /* why it is invalid, or NULL */
 void            lam_network_get_totals      (LamNetwork *self, LamNetworkTotals *out);

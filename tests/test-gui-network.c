@@ -1,5 +1,6 @@
 /* test-gui-network.c: LamNetwork, the model behind the editor: edits,
- * signals, undo/redo, the modified state and file round trips.
+ * signals, undo/redo (of the graph and of the training settings, in one
+ * history), the modified state and file round trips.
  * Needs no display.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
@@ -47,6 +48,7 @@ record (LamNetwork *net)
   g_signal_connect (net, "edge-added", G_CALLBACK (on_pair), log);
   g_signal_connect (net, "edge-removed", G_CALLBACK (on_pair), log);
   g_signal_connect (net, "node-renamed", G_CALLBACK (on_pair), log);
+  g_signal_connect (net, "config-changed", G_CALLBACK (on_plain), log);
   g_signal_connect (net, "changed", G_CALLBACK (on_plain), log);
   g_signal_connect (net, "reset", G_CALLBACK (on_plain), log);
   return log;
@@ -299,11 +301,318 @@ static void
 test_finalize (void)
 {
   LamNetwork *net = lam_network_new ();
+  LamTrainConfig c;
 
   g_assert_true (lam_network_load_preset (net, "resnet", NULL));
   lam_network_tidy (net, NULL);
   lam_network_undo (net);
+  /* settings steps on both lists, with their strings */
+  lam_train_config_copy (&c, lam_network_get_config (net));
+  g_free (c.backend);
+  c.backend = g_strdup ("cpu");
+  g_assert_true (lam_network_set_config (net, &c, "Change Backend", NULL));
+  g_free (c.data.name);
+  c.data.name = g_strdup ("spiral");
+  g_assert_true (lam_network_set_config (net, &c, "Change Dataset", NULL));
+  lam_train_config_clear (&c);
+  lam_network_undo (net);
   g_assert_finalize_object (net);
+}
+
+/* ------------------------------------------------------------------ */
+/* Training settings in the history */
+
+/* A copy of the network's settings, to change and hand back. */
+static LamTrainConfig
+config_copy (LamNetwork *net)
+{
+  LamTrainConfig c;
+
+  lam_train_config_copy (&c, lam_network_get_config (net));
+  return c;
+}
+
+/* Sets one float field through lam_network_set_config. */
+static gboolean
+set_lr (LamNetwork *net, float lr, const char *merge_key)
+{
+  LamTrainConfig c = config_copy (net);
+  gboolean ok;
+
+  c.opt.lr = lr;
+  ok = lam_network_set_config (net, &c, "Change Learning Rate", merge_key);
+  lam_train_config_clear (&c);
+  return ok;
+}
+
+static gboolean
+set_optimizer (LamNetwork *net, LamOptKind kind)
+{
+  LamTrainConfig c = config_copy (net);
+  gboolean ok;
+
+  c.opt.kind = kind;
+  ok = lam_network_set_config (net, &c, "Change Optimizer", NULL);
+  lam_train_config_clear (&c);
+  return ok;
+}
+
+/* The settings as the model file writes them, every field. */
+static char *
+config_json (LamNetwork *net)
+{
+  g_autoptr(LamModelFile) m = lam_network_to_model_file (net);
+
+  lam_graph_free (m->graph);
+  m->graph = lam_graph_new ();
+  return lam_model_file_to_json (m);
+}
+
+static void
+test_config_undo (void)
+{
+  g_autoptr(LamNetwork) net = lam_network_new ();
+  g_autoptr(GString) log = NULL;
+  g_autofree char *saved = NULL, *changed = NULL, *again = NULL;
+  LamTrainConfig c;
+
+  g_assert_true (lam_network_load_preset (net, "lenet5", NULL));
+  log = record (net);
+  saved = config_json (net);
+  g_assert_cmpfloat (lam_network_get_config (net)->opt.lr, !=, 0.125f);
+
+  /* one change is one step, announced, and marks the network modified */
+  c = config_copy (net);
+  c.opt.lr = 0.125f;
+  c.opt.kind = LAM_OPT_ADAMW;
+  c.epochs = 9;
+  c.batch = 17;
+  c.seed = 12345;
+  c.opt.weight_decay = 0.25f;
+  c.data.val_fraction = 0.125f;
+  g_free (c.data.name);
+  c.data.name = g_strdup ("spiral");
+  c.data.n_samples = 321;
+  g_free (c.backend);
+  c.backend = g_strdup ("cpu");
+  g_assert_true (lam_network_set_config (net, &c, "Change Several Things", NULL));
+  assert_log (log, "config-changed changed");
+  g_assert_true (lam_network_get_modified (net));
+  g_assert_true (lam_network_get_can_undo (net));
+  g_assert_false (lam_network_get_can_redo (net));
+  g_assert_cmpstr (lam_network_get_undo_label (net), ==, "Change Several Things");
+  /* the network keeps its own copy */
+  g_assert_true (lam_network_get_config (net) != &c);
+  g_assert_true (lam_network_get_config (net)->data.name != c.data.name);
+  g_assert_cmpstr (lam_network_get_config (net)->data.name, ==, "spiral");
+  /* the same settings again record nothing */
+  g_assert_false (lam_network_set_config (net, &c, "Change Nothing", NULL));
+  assert_log (log, "");
+  g_assert_cmpstr (lam_network_get_undo_label (net), ==, "Change Several Things");
+  lam_train_config_clear (&c);
+  changed = config_json (net);
+  g_assert_cmpstr (changed, !=, saved);
+
+  /* undo restores the exact settings, graph untouched; redo reapplies */
+  g_assert_true (lam_network_undo (net));
+  assert_log (log, "config-changed changed");
+  again = config_json (net);
+  g_assert_cmpstr (again, ==, saved);
+  g_assert_false (lam_network_get_modified (net));
+  g_assert_cmpstr (lam_network_get_redo_label (net), ==, "Change Several Things");
+  g_assert_true (lam_network_redo (net));
+  assert_log (log, "config-changed changed");
+  g_clear_pointer (&again, g_free);
+  again = config_json (net);
+  g_assert_cmpstr (again, ==, changed);
+  g_assert_cmpstr (lam_network_get_config (net)->backend, ==, "cpu");
+  g_assert_cmpint (lam_network_get_config (net)->seed, ==, 12345);
+  g_assert_true (lam_network_get_modified (net));
+  g_assert_cmpuint (lam_network_get_graph (net)->nodes->len, ==, 14);
+}
+
+static void
+test_config_merge (void)
+{
+  g_autoptr(LamNetwork) net = lam_network_new ();
+  float lr0;
+
+  g_assert_true (lam_network_load_preset (net, "lenet5", NULL));
+  lr0 = lam_network_get_config (net)->opt.lr;
+  g_assert_cmpint (lam_network_get_config (net)->opt.kind, ==, LAM_OPT_SGD);
+
+  /* typing a rate, or holding the arrow: one step */
+  g_assert_true (set_lr (net, 0.025f, "lr"));
+  g_assert_true (set_lr (net, 0.03f, "lr"));
+  g_assert_true (set_lr (net, 0.04f, "lr"));
+  g_assert_false (set_lr (net, 0.04f, "lr"));
+  /* another key starts a step of its own */
+  g_assert_true (set_lr (net, 0.05f, "lr:running-1"));
+  g_assert_true (set_lr (net, 0.06f, "lr:running-1"));
+  /* and no key never merges */
+  g_assert_true (set_optimizer (net, LAM_OPT_ADAM));
+  g_assert_true (set_optimizer (net, LAM_OPT_SGD));
+
+  g_assert_true (lam_network_undo (net));
+  g_assert_cmpint (lam_network_get_config (net)->opt.kind, ==, LAM_OPT_ADAM);
+  g_assert_true (lam_network_undo (net));
+  g_assert_cmpint (lam_network_get_config (net)->opt.kind, ==, LAM_OPT_SGD);
+  g_assert_cmpfloat (lam_network_get_config (net)->opt.lr, ==, 0.06f);
+  g_assert_true (lam_network_undo (net));
+  g_assert_cmpfloat (lam_network_get_config (net)->opt.lr, ==, 0.04f);
+  g_assert_true (lam_network_undo (net));
+  g_assert_cmpfloat (lam_network_get_config (net)->opt.lr, ==, lr0);
+  g_assert_false (lam_network_get_can_undo (net));
+  g_assert_false (lam_network_get_modified (net));
+
+  /* undo and redo end a merge: the next change is a step of its own */
+  g_assert_true (set_lr (net, 0.5f, "lr"));
+  g_assert_true (lam_network_undo (net));
+  g_assert_true (lam_network_redo (net));
+  g_assert_true (set_lr (net, 0.25f, "lr"));
+  g_assert_true (lam_network_undo (net));
+  g_assert_cmpfloat (lam_network_get_config (net)->opt.lr, ==, 0.5f);
+
+  /* a setting never merges with a graph edit that used the same key */
+  lam_network_add_node (net, LAM_LAYER_DENSE, 0, 0);
+  g_assert_true (lam_network_set_param (net, "dense1", "units", 20));
+  g_assert_true (set_lr (net, 0.125f, "param:dense1:units"));
+  g_assert_true (lam_network_undo (net));
+  g_assert_cmpint (lam_network_get_node (net, "dense1")->p.units, ==, 20);
+  g_assert_cmpfloat (lam_network_get_config (net)->opt.lr, ==, 0.5f);
+  g_assert_true (lam_network_undo (net));
+  g_assert_true (lam_network_undo (net));
+
+  /* nor across a save: the saved state stays reachable */
+  lam_network_set_saved (net);
+  g_assert_true (set_lr (net, 0.75f, "lr"));
+  g_assert_true (set_lr (net, 0.875f, "lr"));
+  g_assert_true (lam_network_undo (net));
+  g_assert_cmpfloat (lam_network_get_config (net)->opt.lr, ==, 0.5f);
+  g_assert_false (lam_network_get_modified (net));
+}
+
+static void
+test_config_interleave (void)
+{
+  g_autoptr(LamNetwork) net = lam_network_new ();
+  g_autoptr(GString) log = record (net);
+  float lr0 = lam_network_get_config (net)->opt.lr;
+  const char *names[] = { "dense1", NULL };
+
+  /* graph, settings, graph, settings */
+  lam_network_add_node (net, LAM_LAYER_DENSE, 0, 0);
+  g_assert_true (set_lr (net, 0.5f, "lr"));
+  g_assert_true (lam_network_set_param (net, "dense1", "units", 20));
+  g_assert_true (set_optimizer (net, LAM_OPT_ADAMW));
+  g_string_truncate (log, 0);
+
+  /* undone in the order they were made, each restoring only its part */
+  g_assert_cmpstr (lam_network_get_undo_label (net), ==, "Change Optimizer");
+  g_assert_true (lam_network_undo (net));
+  assert_log (log, "config-changed changed");
+  g_assert_cmpint (lam_network_get_config (net)->opt.kind, !=, LAM_OPT_ADAMW);
+  g_assert_cmpint (lam_network_get_node (net, "dense1")->p.units, ==, 20);
+
+  g_assert_cmpstr (lam_network_get_undo_label (net), ==, "Change Units of dense1");
+  g_assert_true (lam_network_undo (net));
+  assert_log (log, "changed");   /* the settings did not change: no config-changed */
+  g_assert_cmpint (lam_network_get_node (net, "dense1")->p.units, ==, 10);
+  g_assert_cmpfloat (lam_network_get_config (net)->opt.lr, ==, 0.5f);
+
+  g_assert_cmpstr (lam_network_get_undo_label (net), ==, "Change Learning Rate");
+  g_assert_true (lam_network_undo (net));
+  assert_log (log, "config-changed changed");
+  g_assert_cmpfloat (lam_network_get_config (net)->opt.lr, ==, lr0);
+  g_assert_nonnull (lam_network_get_node (net, "dense1"));
+
+  g_assert_true (lam_network_undo (net));
+  assert_log (log, "-dense1 changed");
+  g_assert_false (lam_network_get_can_undo (net));
+
+  /* and redone in order */
+  g_assert_true (lam_network_redo (net));
+  assert_log (log, "+dense1 changed");
+  g_assert_true (lam_network_redo (net));
+  assert_log (log, "config-changed changed");
+  g_assert_cmpfloat (lam_network_get_config (net)->opt.lr, ==, 0.5f);
+  g_assert_cmpint (lam_network_get_node (net, "dense1")->p.units, ==, 10);
+  g_assert_true (lam_network_redo (net));
+  g_assert_cmpint (lam_network_get_node (net, "dense1")->p.units, ==, 20);
+  g_assert_cmpfloat (lam_network_get_config (net)->opt.lr, ==, 0.5f);
+  g_assert_true (lam_network_get_can_redo (net));
+
+  /* a graph edit after undo clears redo, settings steps included */
+  g_assert_true (lam_network_undo (net));
+  g_assert_true (lam_network_undo (net));
+  g_assert_cmpfloat (lam_network_get_config (net)->opt.lr, ==, lr0);
+  g_assert_true (lam_network_remove_nodes (net, names));
+  g_assert_false (lam_network_get_can_redo (net));
+  g_assert_null (lam_network_get_redo_label (net));
+  g_assert_cmpfloat (lam_network_get_config (net)->opt.lr, ==, lr0);
+  /* ... and so does a settings change */
+  g_assert_true (lam_network_undo (net));
+  g_assert_true (lam_network_get_can_redo (net));
+  g_assert_true (set_optimizer (net, LAM_OPT_ADAM));
+  g_assert_false (lam_network_get_can_redo (net));
+  g_assert_nonnull (lam_network_get_node (net, "dense1"));
+}
+
+static void
+test_config_modified (void)
+{
+  g_autoptr(LamNetwork) net = lam_network_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("lamina-net-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "m.json", NULL);
+  g_autoptr(LamModelFile) back = NULL;
+  guint notified = 0;
+
+  g_assert_true (lam_network_load_preset (net, "mlp", NULL));
+  g_signal_connect_swapped (net, "notify::modified", G_CALLBACK (g_atomic_int_inc), &notified);
+  g_assert_false (lam_network_get_modified (net));
+
+  /* a settings change, a graph edit, another settings change; save */
+  g_assert_true (set_lr (net, 0.5f, "lr"));
+  g_assert_true (lam_network_get_modified (net));
+  g_assert_cmpuint (notified, ==, 1);
+  lam_network_add_node (net, LAM_LAYER_RELU, 0, 0);
+  g_assert_true (set_optimizer (net, LAM_OPT_ADAM));
+  g_assert_true (lam_network_save (net, path, &error));
+  g_assert_no_error (error);
+  g_assert_false (lam_network_get_modified (net));
+  g_assert_cmpuint (notified, ==, 2);
+  back = lam_model_file_load (path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpfloat (back->config.opt.lr, ==, 0.5f);
+  g_assert_cmpint (back->config.opt.kind, ==, LAM_OPT_ADAM);
+
+  /* a settings change after the save, undone: back to clean */
+  g_assert_true (set_lr (net, 0.25f, "lr"));
+  g_assert_true (lam_network_get_modified (net));
+  g_assert_true (lam_network_undo (net));
+  g_assert_false (lam_network_get_modified (net));
+  g_assert_cmpuint (notified, ==, 4);
+  /* undo past the save point, then redo to it */
+  g_assert_true (lam_network_undo (net));
+  g_assert_true (lam_network_get_modified (net));
+  g_assert_cmpint (lam_network_get_config (net)->opt.kind, ==, LAM_OPT_SGD);
+  g_assert_true (lam_network_redo (net));
+  g_assert_false (lam_network_get_modified (net));
+  g_assert_cmpint (lam_network_get_config (net)->opt.kind, ==, LAM_OPT_ADAM);
+  /* the undone change after the save is still there to redo, modified */
+  g_assert_true (lam_network_redo (net));
+  g_assert_true (lam_network_get_modified (net));
+  g_assert_cmpfloat (lam_network_get_config (net)->opt.lr, ==, 0.25f);
+
+  /* loading starts a fresh, clean history */
+  g_assert_true (lam_network_load_file (net, path, &error));
+  g_assert_false (lam_network_get_modified (net));
+  g_assert_false (lam_network_get_can_undo (net));
+  g_assert_cmpfloat (lam_network_get_config (net)->opt.lr, ==, 0.5f);
+
+  g_unlink (path);
+  g_rmdir (dir);
 }
 
 int
@@ -317,5 +626,9 @@ main (int argc, char **argv)
   g_test_add_func ("/ui/LamNetwork/totals", test_totals);
   g_test_add_func ("/ui/LamNetwork/layer-kind-type", test_layer_kind_type);
   g_test_add_func ("/ui/LamNetwork/finalize", test_finalize);
+  g_test_add_func ("/ui/LamNetwork/config-undo", test_config_undo);
+  g_test_add_func ("/ui/LamNetwork/config-merge", test_config_merge);
+  g_test_add_func ("/ui/LamNetwork/config-interleave", test_config_interleave);
+  g_test_add_func ("/ui/LamNetwork/config-modified", test_config_modified);
   return g_test_run ();
 }

@@ -7,7 +7,9 @@
  * while training runs and rebuild the trainer when made while paused;
  * a diverging run says so and the window stays usable; weights saved
  * and loaded continue a run exactly; settings mark the document
- * modified and are saved with it. The sequence pages in the window: a
+ * modified, are saved with it, and are undone and redone with Ctrl+Z and
+ * Ctrl+Shift+Z like graph edits (a rate changed while training runs
+ * too, once the run is paused). The sequence pages in the window: a
  * Transformer's attention (Alt+7) and a character LSTM's text (Alt+8),
  * their values and their pixels; the gallery of mistakes scrolls; the
  * window fits a 1280×720 screen while it trains.
@@ -302,6 +304,38 @@ press_key (GtkWidget *w, guint keyval, GdkModifierType state)
   g_signal_emit_by_name (key, "key-pressed", keyval, 0, state, &handled);
   iterate ();
   return handled;
+}
+
+/* Like press_shortcut, for a key that may do nothing: activated? */
+static gboolean
+try_shortcut (GtkWidget *w, guint keyval, GdkModifierType state)
+{
+  g_autoptr(GListModel) controllers = gtk_widget_observe_controllers (w);
+  gboolean found = FALSE, done = FALSE;
+
+  for (guint i = 0; i < g_list_model_get_n_items (controllers) && !found; i++)
+    {
+      g_autoptr(GObject) c = g_list_model_get_item (controllers, i);
+
+      if (!GTK_IS_SHORTCUT_CONTROLLER (c))
+        continue;
+      for (guint k = 0; k < g_list_model_get_n_items (G_LIST_MODEL (c)) && !found; k++)
+        {
+          g_autoptr(GtkShortcut) sc = g_list_model_get_item (G_LIST_MODEL (c), k);
+          GtkShortcutTrigger *t = gtk_shortcut_get_trigger (sc);
+
+          if (GTK_IS_KEYVAL_TRIGGER (t) && gtk_keyval_trigger_get_keyval (GTK_KEYVAL_TRIGGER (t)) == keyval
+              && gtk_keyval_trigger_get_modifiers (GTK_KEYVAL_TRIGGER (t)) == state)
+            {
+              found = TRUE;
+              done = gtk_shortcut_action_activate (gtk_shortcut_get_action (sc), GTK_SHORTCUT_ACTION_EXCLUSIVE, w,
+                                                   gtk_shortcut_get_arguments (sc));
+            }
+        }
+    }
+  g_assert_true (found);
+  iterate ();
+  return done;
 }
 
 /* What GTK's renderer made of w, as it last drew it: BGRA words
@@ -808,6 +842,14 @@ lr_is (LamWindow *win, gpointer data)
   return m != NULL && fabs (m->lr - 0.005) < 1e-6;
 }
 
+/* The trainer's last step used the rate *(float *) data. */
+static gboolean
+lr_used (LamWindow *win, gpointer data)
+{
+  const LamMetrics *m = lam_training_session_get_metrics (win->session);
+  return m != NULL && fabs (m->lr - *(float *) data) < 1e-7;
+}
+
 static void
 test_edit_while_training (void)
 {
@@ -1010,12 +1052,17 @@ test_data_mismatch (void)
   g_assert_false (enabled (win, "train.start"));
   g_assert_nonnull (strstr (lam_training_session_get_start_problem (win->session), "choose the IDX files"));
   {
-    LamTrainConfig *c = (LamTrainConfig *) lam_network_get_config (win->network);
     const char *dir = g_getenv ("LAMINA_FASHION_MNIST_DIR") ? g_getenv ("LAMINA_FASHION_MNIST_DIR")
                                                               : LAM_FASHION_MNIST_DIR;
-    c->data.train_images = g_build_filename (dir, "t10k-images-idx3-ubyte.gz", NULL);
-    c->data.train_labels = g_build_filename (dir, "t10k-labels-idx1-ubyte.gz", NULL);
-    g_signal_emit_by_name (win->training_panel, "config-changed", "data");
+    LamTrainConfig c;
+
+    lam_train_config_copy (&c, lam_network_get_config (win->network));
+    g_free (c.data.train_images);
+    g_free (c.data.train_labels);
+    c.data.train_images = g_build_filename (dir, "t10k-images-idx3-ubyte.gz", NULL);
+    c.data.train_labels = g_build_filename (dir, "t10k-labels-idx1-ubyte.gz", NULL);
+    g_assert_true (lam_network_set_config (win->network, &c, "Choose Training Images", NULL));
+    lam_train_config_clear (&c);
     iterate ();
   }
   wait_data (win);
@@ -1061,6 +1108,198 @@ test_settings_saved (void)
   g_assert_cmpfloat (fabs (back->config.data.noise - 0.3), <, 1e-6);
   g_assert_cmpint (back->config.opt.kind, ==, LAM_OPT_SGD);
   g_unlink (path);
+  close_window (win);
+}
+
+static gboolean
+title_modified (LamWindow *win)
+{
+  return g_str_has_prefix (gtk_window_get_title (GTK_WINDOW (win)), "• ");
+}
+
+static float
+spin_value (LamWindow *win, const char *name)
+{
+  return (float) gtk_spin_button_get_value (GTK_SPIN_BUTTON (lam_training_panel_get_control (win->training_panel, name)));
+}
+
+/* Settings are undone like graph edits: Ctrl+Z brings back the panel's
+ * values and the network's, Ctrl+Shift+Z applies them again, and the
+ * title's modified marker follows the history. */
+static void
+test_settings_undo (void)
+{
+  LamWindow *win = moons_window (7);
+  LamNetwork *net = win->network;
+  GtkSpinButton *lr = GTK_SPIN_BUTTON (lam_training_panel_get_control (win->training_panel, "lr"));
+  AdwComboRow *optimizer = ADW_COMBO_ROW (lam_training_panel_get_control (win->training_panel, "optimizer"));
+  GtkWidget *momentum = gtk_widget_get_ancestor (lam_training_panel_get_control (win->training_panel, "momentum"),
+                                                 ADW_TYPE_ACTION_ROW);
+
+  adw_view_stack_set_visible_child_name (win->sidebar_stack, "training");
+  iterate ();
+  g_assert_false (title_modified (win));
+  g_assert_false (enabled (win, "graph.undo"));
+  g_assert_cmpstr (gtk_widget_get_tooltip_text (win->undo_button), ==, "Undo (Ctrl+Z)");
+  g_assert_cmpfloat (spin_value (win, "lr"), ==, 0.01f);
+  g_assert_cmpint (adw_combo_row_get_selected (optimizer), ==, LAM_OPT_ADAM);
+  g_assert_false (gtk_widget_get_visible (momentum));
+
+  /* a rate set in two goes (one step), then the optimizer (another) */
+  gtk_spin_button_set_value (lr, 0.02);
+  iterate ();
+  gtk_spin_button_set_value (lr, 0.03);
+  iterate ();
+  adw_combo_row_set_selected (optimizer, LAM_OPT_SGD);
+  iterate ();
+  g_assert_cmpfloat (lam_network_get_config (net)->opt.lr, ==, 0.03f);
+  g_assert_cmpint (lam_network_get_config (net)->opt.kind, ==, LAM_OPT_SGD);
+  g_assert_true (gtk_widget_get_visible (momentum));
+  g_assert_true (title_modified (win));
+  g_assert_true (_lam_window_get_modified (win));
+  g_assert_true (enabled (win, "graph.undo"));
+  g_assert_false (enabled (win, "graph.redo"));
+  g_assert_cmpstr (lam_network_get_undo_label (net), ==, "Change Optimizer");
+  g_assert_cmpstr (gtk_widget_get_tooltip_text (win->undo_button), ==, "Undo Change Optimizer (Ctrl+Z)");
+
+  /* Ctrl+Z: the optimizer comes back, the rate stays */
+  g_assert_true (try_shortcut (GTK_WIDGET (win), GDK_KEY_z, GDK_CONTROL_MASK));
+  g_assert_cmpint (adw_combo_row_get_selected (optimizer), ==, LAM_OPT_ADAM);
+  g_assert_cmpint (lam_network_get_config (net)->opt.kind, ==, LAM_OPT_ADAM);
+  g_assert_false (gtk_widget_get_visible (momentum));
+  g_assert_cmpfloat (spin_value (win, "lr"), ==, 0.03f);
+  g_assert_true (title_modified (win));
+  g_assert_cmpstr (gtk_widget_get_tooltip_text (win->undo_button), ==, "Undo Change Learning Rate (Ctrl+Z)");
+  g_assert_cmpstr (gtk_widget_get_tooltip_text (win->redo_button), ==, "Redo Change Optimizer (Ctrl+Shift+Z)");
+
+  /* Ctrl+Z: the rate as it was before both changes; the file is clean */
+  g_assert_true (try_shortcut (GTK_WIDGET (win), GDK_KEY_z, GDK_CONTROL_MASK));
+  g_assert_cmpfloat (spin_value (win, "lr"), ==, 0.01f);
+  g_assert_cmpfloat (lam_network_get_config (net)->opt.lr, ==, 0.01f);
+  g_assert_false (title_modified (win));
+  g_assert_false (_lam_window_get_modified (win));
+  g_assert_false (enabled (win, "graph.undo"));
+  g_assert_false (try_shortcut (GTK_WIDGET (win), GDK_KEY_z, GDK_CONTROL_MASK));   /* nothing left */
+
+  /* Ctrl+Shift+Z, twice: both again */
+  g_assert_true (try_shortcut (GTK_WIDGET (win), GDK_KEY_z, GDK_CONTROL_MASK | GDK_SHIFT_MASK));
+  g_assert_cmpfloat (spin_value (win, "lr"), ==, 0.03f);
+  g_assert_cmpfloat (lam_network_get_config (net)->opt.lr, ==, 0.03f);
+  g_assert_cmpint (adw_combo_row_get_selected (optimizer), ==, LAM_OPT_ADAM);
+  g_assert_true (title_modified (win));
+  g_assert_true (try_shortcut (GTK_WIDGET (win), GDK_KEY_z, GDK_CONTROL_MASK | GDK_SHIFT_MASK));
+  g_assert_cmpint (adw_combo_row_get_selected (optimizer), ==, LAM_OPT_SGD);
+  g_assert_cmpint (lam_network_get_config (net)->opt.kind, ==, LAM_OPT_SGD);
+  g_assert_true (gtk_widget_get_visible (momentum));
+  g_assert_false (enabled (win, "graph.redo"));
+  g_assert_cmpstr (gtk_widget_get_tooltip_text (win->redo_button), ==, "Redo (Ctrl+Shift+Z)");
+
+  /* a graph edit and a setting, one history */
+  g_assert_true (lam_network_set_param (net, "dense1", "units", 20));
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (lam_training_panel_get_control (win->training_panel, "epochs")), 9);
+  iterate ();
+  g_assert_cmpstr (gtk_widget_get_tooltip_text (win->undo_button), ==, "Undo Change Epochs (Ctrl+Z)");
+  g_assert_true (try_shortcut (GTK_WIDGET (win), GDK_KEY_z, GDK_CONTROL_MASK));
+  g_assert_cmpfloat (spin_value (win, "epochs"), ==, 7);
+  g_assert_cmpint (lam_network_get_node (net, "dense1")->p.units, ==, 20);
+  g_assert_true (try_shortcut (GTK_WIDGET (win), GDK_KEY_z, GDK_CONTROL_MASK));
+  g_assert_cmpint (lam_network_get_node (net, "dense1")->p.units, ==, 16);
+  g_assert_cmpint (lam_network_get_config (net)->opt.kind, ==, LAM_OPT_SGD);
+
+  /* in a field, Ctrl+Z is the window's undo too, not the text's */
+  gtk_widget_grab_focus (GTK_WIDGET (lr));
+  gtk_spin_button_set_value (lr, 0.05);
+  iterate ();
+  g_assert_true (try_shortcut (GTK_WIDGET (lr), GDK_KEY_z, GDK_CONTROL_MASK));
+  g_assert_cmpfloat (spin_value (win, "lr"), ==, 0.03f);
+  g_assert_cmpfloat (lam_network_get_config (net)->opt.lr, ==, 0.03f);
+  g_assert_true (try_shortcut (GTK_WIDGET (lr), GDK_KEY_y, GDK_CONTROL_MASK));
+  g_assert_cmpfloat (spin_value (win, "lr"), ==, 0.05f);
+  g_assert_true (try_shortcut (GTK_WIDGET (lr), GDK_KEY_z, GDK_CONTROL_MASK));
+  g_assert_true (try_shortcut (GTK_WIDGET (lr), GDK_KEY_z, GDK_CONTROL_MASK | GDK_SHIFT_MASK));
+  g_assert_cmpfloat (lam_network_get_config (net)->opt.lr, ==, 0.05f);
+  close_window (win);
+}
+
+/* The rate changed while training runs applies at once, and is one undo
+ * step for the run, undone (once paused) back to the rate it started
+ * with; the trainer follows the undo too. */
+static void
+test_live_rate_undo (void)
+{
+  LamWindow *win = moons_window (100000);
+  LamNetwork *net = win->network;
+  GtkSpinButton *lr = GTK_SPIN_BUTTON (lam_training_panel_get_control (win->training_panel, "lr"));
+  float want;
+  int step;
+
+  /* before the run: 0.01 → 0.02, a step of its own */
+  gtk_spin_button_set_value (lr, 0.02);
+  iterate ();
+  activate (win, "train.start");
+  wait_state (win, LAM_SESSION_RUNNING);
+
+  /* while it runs: applied at once, recorded, but not undoable yet */
+  gtk_spin_button_set_value (lr, 0.006);
+  iterate ();
+  gtk_spin_button_set_value (lr, 0.005);
+  iterate ();
+  g_assert_cmpfloat (lam_network_get_config (net)->opt.lr, ==, 0.005f);
+  wait_for_cond (win, lr_is, NULL, 10, "the new learning rate");
+  g_assert_cmpstr (lam_network_get_undo_label (net), ==, "Change Learning Rate");
+  g_assert_false (enabled (win, "graph.undo"));
+  g_assert_false (try_shortcut (GTK_WIDGET (win), GDK_KEY_z, GDK_CONTROL_MASK));
+  g_assert_false (try_shortcut (GTK_WIDGET (lr), GDK_KEY_z, GDK_CONTROL_MASK));
+  g_assert_cmpfloat (lam_network_get_config (net)->opt.lr, ==, 0.005f);
+  g_assert_cmpfloat (spin_value (win, "lr"), ==, 0.005f);
+  g_assert_true (title_modified (win));
+
+  /* paused: Ctrl+Z brings back the rate the run started with, and the
+   * next step uses it */
+  activate (win, "train.pause");
+  wait_state (win, LAM_SESSION_PAUSED);
+  g_assert_true (enabled (win, "graph.undo"));
+  g_assert_cmpstr (gtk_widget_get_tooltip_text (win->undo_button), ==, "Undo Change Learning Rate (Ctrl+Z)");
+  g_assert_true (try_shortcut (GTK_WIDGET (win), GDK_KEY_z, GDK_CONTROL_MASK));
+  g_assert_cmpfloat (spin_value (win, "lr"), ==, 0.02f);
+  g_assert_cmpfloat (lam_network_get_config (net)->opt.lr, ==, 0.02f);
+  step = lam_training_session_get_step (win->session);
+  activate (win, "train.step");
+  wait_step (win, step + 1);
+  wait_state (win, LAM_SESSION_PAUSED);
+  want = 0.02f;
+  g_assert_true (lr_used (win, &want));
+
+  /* then the change made before the run; redo the live one */
+  g_assert_true (try_shortcut (GTK_WIDGET (win), GDK_KEY_z, GDK_CONTROL_MASK));
+  g_assert_cmpfloat (spin_value (win, "lr"), ==, 0.01f);
+  g_assert_false (title_modified (win));
+  g_assert_true (try_shortcut (GTK_WIDGET (win), GDK_KEY_z, GDK_CONTROL_MASK | GDK_SHIFT_MASK));
+  g_assert_true (try_shortcut (GTK_WIDGET (win), GDK_KEY_z, GDK_CONTROL_MASK | GDK_SHIFT_MASK));
+  g_assert_cmpfloat (spin_value (win, "lr"), ==, 0.005f);
+  activate (win, "train.resume");
+  want = 0.005f;
+  wait_for_cond (win, lr_used, &want, 10, "the redone learning rate");
+
+  /* each stretch of running makes its own step */
+  wait_state (win, LAM_SESSION_RUNNING);
+  gtk_spin_button_set_value (lr, 0.004);
+  iterate ();
+  activate (win, "train.pause");
+  wait_state (win, LAM_SESSION_PAUSED);
+  activate (win, "train.resume");
+  wait_state (win, LAM_SESSION_RUNNING);
+  gtk_spin_button_set_value (lr, 0.003);
+  iterate ();
+  gtk_spin_button_set_value (lr, 0.002);
+  iterate ();
+  activate (win, "train.stop");
+  wait_state (win, LAM_SESSION_IDLE);
+  g_assert_true (try_shortcut (GTK_WIDGET (win), GDK_KEY_z, GDK_CONTROL_MASK));
+  g_assert_cmpfloat (lam_network_get_config (net)->opt.lr, ==, 0.004f);
+  g_assert_true (try_shortcut (GTK_WIDGET (win), GDK_KEY_z, GDK_CONTROL_MASK));
+  g_assert_cmpfloat (lam_network_get_config (net)->opt.lr, ==, 0.005f);
+  g_assert_cmpfloat (spin_value (win, "lr"), ==, 0.005f);
   close_window (win);
 }
 
@@ -1551,6 +1790,8 @@ main (int argc, char **argv)
   g_test_add_func ("/gui/training/weights-continue", test_weights_continue);
   g_test_add_func ("/gui/training/data-mismatch", test_data_mismatch);
   g_test_add_func ("/gui/training/settings-saved", test_settings_saved);
+  g_test_add_func ("/gui/training/settings-undo", test_settings_undo);
+  g_test_add_func ("/gui/training/live-rate-undo", test_live_rate_undo);
   g_test_add_func ("/gui/training/attention-page", test_attention_page);
   g_test_add_func ("/gui/training/text-page", test_text_page);
   g_test_add_func ("/gui/training/gallery-scrolls", test_gallery_scrolls);

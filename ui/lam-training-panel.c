@@ -2,7 +2,21 @@
  *
  * The numeric settings are one table (fields[]) turned into AdwActionRow
  * + GtkSpinButton rows, like the inspector's parameter rows; each reads
- * and writes one field of the network's LamTrainConfig.
+ * one field of the network's LamTrainConfig and changes it through
+ * lam_network_set_config, so that every change is an undo step. The
+ * controls follow the network's "config-changed" (undo, redo) and
+ * "reset" (another network).
+ *
+ * The learning rate while training runs: the only setting that stays
+ * editable, applied to the running trainer at once as before. It is
+ * recorded too, so that after the run is paused or stopped Undo brings
+ * back the rate the run started with: all the changes made during one
+ * stretch of running merge into one step ("Change Learning Rate"), apart
+ * from the changes made before it. (Not recording them would be worse:
+ * the history holds whole states, so undoing any older step would
+ * silently bring the old rate back, and the saved-state marker could no
+ * longer come from the history.) Undo itself is disabled while the run
+ * runs, as for graph edits.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -40,9 +54,10 @@ typedef enum {
 } Group;
 
 typedef struct {
-  const char *name;       /* for get_control and "config-changed" */
+  const char *name;       /* for get_control, and the undo steps' merge key */
   const char *title;
   const char *subtitle;
+  const char *undo_label; /* "Undo Change Learning Rate" */
   Group       group;
   double      min, max, step;
   gboolean    is_float;
@@ -50,27 +65,27 @@ typedef struct {
 
 static const FieldInfo fields[N_FIELDS] = {
   [F_SAMPLES]      = { "samples", "Samples", "Training points (the test set has a quarter as many)",
-                       GROUP_DATA, 4, 1000000, 100, FALSE },
+                       "Change Samples", GROUP_DATA, 4, 1000000, 100, FALSE },
   [F_NOISE]        = { "noise", "Noise", "How far points stray from their class's shape",
-                       GROUP_DATA, 0, 1, 0.01, TRUE },
+                       "Change Noise", GROUP_DATA, 0, 1, 0.01, TRUE },
   [F_CLASSES]      = { "classes", "Classes", "Arms of the spiral, or blobs; 0 for the default",
-                       GROUP_DATA, 0, 10, 1, FALSE },
+                       "Change Classes", GROUP_DATA, 0, 10, 1, FALSE },
   [F_LIMIT]        = { "limit", "Training images", "Use at most this many; 0 for all",
-                       GROUP_DATA, 0, 1000000, 1000, FALSE },
+                       "Change Number of Training Images", GROUP_DATA, 0, 1000000, 1000, FALSE },
   [F_VAL_FRACTION] = { "val-fraction", "Validation share", "Held out of the training set to measure progress",
-                       GROUP_DATA, 0, 0.5, 0.01, TRUE },
+                       "Change Validation Share", GROUP_DATA, 0, 0.5, 0.01, TRUE },
   [F_LR]           = { "lr", "Learning rate", "Size of each update; can change while training runs",
-                       GROUP_OPTIMIZER, 1e-6, 10, 0.001, TRUE },
+                       "Change Learning Rate", GROUP_OPTIMIZER, 1e-6, 10, 0.001, TRUE },
   [F_MOMENTUM]     = { "momentum", "Momentum", "Share of the last update that carries on",
-                       GROUP_OPTIMIZER, 0, 0.999, 0.01, TRUE },
+                       "Change Momentum", GROUP_OPTIMIZER, 0, 0.999, 0.01, TRUE },
   [F_WEIGHT_DECAY] = { "weight-decay", "Weight decay", "Pulls the weights towards zero",
-                       GROUP_OPTIMIZER, 0, 1, 0.0001, TRUE },
+                       "Change Weight Decay", GROUP_OPTIMIZER, 0, 1, 0.0001, TRUE },
   [F_EPOCHS]       = { "epochs", "Epochs", "Passes over the training set",
-                       GROUP_RUN, 1, 100000, 1, FALSE },
+                       "Change Epochs", GROUP_RUN, 1, 100000, 1, FALSE },
   [F_BATCH]        = { "batch", "Batch size", "Samples per step",
-                       GROUP_RUN, 1, 65536, 8, FALSE },
+                       "Change Batch Size", GROUP_RUN, 1, 65536, 8, FALSE },
   [F_SEED]         = { "seed", "Seed", "The same seed gives the same run",
-                       GROUP_RUN, 0, 2147483647, 1, FALSE },
+                       "Change Seed", GROUP_RUN, 0, 2147483647, 1, FALSE },
 };
 
 /* The datasets, in the order of the combo row. */
@@ -128,26 +143,24 @@ struct _LamTrainingPanel {
   gboolean             syncing;
   gboolean             locked;
   gboolean             paused;
+  guint                n_locks;   /* stretches of running so far: live rate changes merge per stretch */
 };
 
 G_DEFINE_FINAL_TYPE (LamTrainingPanel, lam_training_panel, GTK_TYPE_WIDGET)
 
-enum {
-  CONFIG_CHANGED,
-  N_SIGNALS
-};
-
-static guint signals[N_SIGNALS];
-
-/* LamNetwork has no setter for its training settings: the panel edits
- * the network's own copy (which lam_network_save writes) and announces
- * each change with "config-changed", so that the window marks the
- * document modified and the trainer follows. An engine-side setter would
- * make these edits undoable; until then they are not. */
-static LamTrainConfig *
-config_mut (LamTrainingPanel *self)
+/* An edit: a copy of the network's settings, changed by the caller and
+ * handed back with edit_end(), which records it as one undo step. */
+static void
+edit_begin (LamTrainingPanel *self, LamTrainConfig *c)
 {
-  return (LamTrainConfig *) lam_network_get_config (self->network);
+  lam_train_config_copy (c, lam_network_get_config (self->network));
+}
+
+static void
+edit_end (LamTrainingPanel *self, LamTrainConfig *c, const char *label, const char *merge_key)
+{
+  lam_network_set_config (self->network, c, label, merge_key);
+  lam_train_config_clear (c);
 }
 
 static void
@@ -201,12 +214,6 @@ field_set (LamTrainConfig *c, Field f, double v)
     }
 }
 
-static void
-changed (LamTrainingPanel *self, const char *what)
-{
-  g_signal_emit (self, signals[CONFIG_CHANGED], 0, what);
-}
-
 /* ------------------------------------------------------------------ */
 /* Showing the settings */
 
@@ -253,31 +260,59 @@ update_visibility (LamTrainingPanel *self)
     }
 }
 
+/* The combo row's position for a dataset name; a name this panel does
+ * not list is shown as it is, added once after the known ones. */
+static guint
+dataset_position (LamTrainingPanel *self, const char *name)
+{
+  GListModel *list = G_LIST_MODEL (self->dataset_names);
+  int d = dataset_index (name);
+  guint n = g_list_model_get_n_items (list);
+
+  if (d >= 0)
+    return (guint) d;
+  if (name == NULL)
+    name = "?";
+  for (guint i = G_N_ELEMENTS (datasets); i < n; i++)
+    if (g_strcmp0 (gtk_string_list_get_string (self->dataset_names, i), name) == 0)
+      return i;
+  gtk_string_list_append (self->dataset_names, name);
+  return n;
+}
+
+static void
+set_selected (AdwComboRow *row, guint position)
+{
+  if (adw_combo_row_get_selected (row) != position)
+    adw_combo_row_set_selected (row, position);
+}
+
+/* Shows the network's settings. Only the controls whose value differs
+ * are touched, so that a spin button being typed in keeps its text. */
 static void
 sync_from_config (LamTrainingPanel *self)
 {
   const LamTrainConfig *c;
-  int d;
+  guint backend = 0;
 
   if (self->network == NULL)
     return;
   c = lam_network_get_config (self->network);
   self->syncing = TRUE;
-  d = dataset_index (c->data.name);
-  if (d < 0)
-    {
-      /* a name this panel does not list: show it as it is */
-      gtk_string_list_append (self->dataset_names, c->data.name != NULL ? c->data.name : "?");
-      d = (int) g_list_model_get_n_items (G_LIST_MODEL (self->dataset_names)) - 1;
-    }
-  adw_combo_row_set_selected (self->dataset_row, (guint) d);
-  adw_combo_row_set_selected (self->optimizer_row, (guint) c->opt.kind);
-  adw_combo_row_set_selected (self->backend_row, 0);
+  set_selected (self->dataset_row, dataset_position (self, c->data.name));
+  set_selected (self->optimizer_row, (guint) c->opt.kind);
   for (guint i = 0; i < G_N_ELEMENTS (backends); i++)
     if (c->backend != NULL && g_ascii_strcasecmp (c->backend, backends[i]) == 0)
-      adw_combo_row_set_selected (self->backend_row, i);
+      backend = i;
+  set_selected (self->backend_row, backend);
   for (int f = 0; f < N_FIELDS; f++)
-    gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->spins[f]), field_get (c, f));
+    {
+      GtkSpinButton *spin = GTK_SPIN_BUTTON (self->spins[f]);
+      double shown = gtk_spin_button_get_value (spin), v = field_get (c, f);
+
+      if (fields[f].is_float ? (float) shown != (float) v : shown != v)
+        gtk_spin_button_set_value (spin, v);
+    }
   update_visibility (self);
   self->syncing = FALSE;
 }
@@ -285,74 +320,79 @@ sync_from_config (LamTrainingPanel *self)
 /* ------------------------------------------------------------------ */
 /* Editing them */
 
+/* Each choice in a combo row is a step of its own (no merge key). */
 static void
 on_dataset_selected (LamTrainingPanel *self)
 {
   guint i = adw_combo_row_get_selected (self->dataset_row);
-  LamTrainConfig *c;
+  LamTrainConfig c;
   LamSynthKind kind;
 
   if (self->syncing || self->network == NULL || i >= G_N_ELEMENTS (datasets))
     return;
-  c = config_mut (self);
-  if (g_strcmp0 (c->data.name, datasets[i].name) == 0)
+  if (g_strcmp0 (lam_network_get_config (self->network)->data.name, datasets[i].name) == 0)
     return;
-  set_string (&c->data.name, datasets[i].name);
+  edit_begin (self, &c);
+  set_string (&c.data.name, datasets[i].name);
   /* a set's own class count: 0 takes its default */
   if (lam_synth_kind_from_name (datasets[i].name, &kind) && kind != LAM_SYNTH_SPIRAL && kind != LAM_SYNTH_BLOBS)
-    c->data.n_classes = 0;
-  self->syncing = TRUE;
-  gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->spins[F_CLASSES]), c->data.n_classes);
-  self->syncing = FALSE;
-  update_visibility (self);
-  changed (self, "data");
+    c.data.n_classes = 0;
+  edit_end (self, &c, "Change Dataset", NULL);
 }
 
 static void
 on_optimizer_selected (LamTrainingPanel *self)
 {
-  LamTrainConfig *c;
+  LamTrainConfig c;
   LamOptKind kind = (LamOptKind) adw_combo_row_get_selected (self->optimizer_row);
 
   if (self->syncing || self->network == NULL || kind > LAM_OPT_ADAMW)
     return;
-  c = config_mut (self);
-  if (c->opt.kind == kind)
+  if (lam_network_get_config (self->network)->opt.kind == kind)
     return;
-  c->opt.kind = kind;
-  update_visibility (self);
-  changed (self, "optimizer");
+  edit_begin (self, &c);
+  c.opt.kind = kind;
+  edit_end (self, &c, "Change Optimizer", NULL);
 }
 
 static void
 on_backend_selected (LamTrainingPanel *self)
 {
   guint i = adw_combo_row_get_selected (self->backend_row);
-  LamTrainConfig *c;
+  const char *now;
+  LamTrainConfig c;
 
   if (self->syncing || self->network == NULL || i >= G_N_ELEMENTS (backends))
     return;
-  c = config_mut (self);
-  if (c->backend != NULL && g_ascii_strcasecmp (c->backend, backends[i]) == 0)
+  now = lam_network_get_config (self->network)->backend;
+  if (now != NULL && g_ascii_strcasecmp (now, backends[i]) == 0)
     return;
-  set_string (&c->backend, backends[i]);
-  changed (self, "backend");
+  edit_begin (self, &c);
+  set_string (&c.backend, backends[i]);
+  edit_end (self, &c, "Change Backend", NULL);
 }
 
+/* Typing a value or holding an arrow makes one step per control; the
+ * learning rate changed while training runs makes one per stretch of
+ * running (see the top of this file). */
 static void
 on_spin_changed (GtkSpinButton *spin, LamTrainingPanel *self)
 {
   Field f = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (spin), "field"));
-  double v = gtk_spin_button_get_value (spin);
-  LamTrainConfig *c;
+  double v = gtk_spin_button_get_value (spin), now;
+  g_autofree char *live_key = NULL;
+  LamTrainConfig c;
 
   if (self->syncing || self->network == NULL)
     return;
-  c = config_mut (self);
-  if (field_get (c, f) == v || (fields[f].is_float && (float) field_get (c, f) == (float) v))
+  now = field_get (lam_network_get_config (self->network), f);
+  if (now == v || (fields[f].is_float && (float) now == (float) v))
     return;
-  field_set (c, f, v);
-  changed (self, fields[f].name);
+  if (self->locked && f == F_LR)
+    live_key = g_strdup_printf ("%s:running-%u", fields[f].name, self->n_locks);
+  edit_begin (self, &c);
+  field_set (&c, f, v);
+  edit_end (self, &c, fields[f].undo_label, live_key != NULL ? live_key : fields[f].name);
 }
 
 static gboolean
@@ -391,6 +431,32 @@ on_rate_changed (GtkSpinButton *spin)
   gtk_adjustment_set_page_increment (adj, step * 10);
 }
 
+/* Ctrl+Z in a field undoes the setting, not the typing. The field's text
+ * would take the key first (GtkText binds it to its own undo, and eats
+ * it even with that undo off), and a field that empties itself while
+ * the setting stays is worse than useless; so the field hands the keys
+ * to the window's undo and redo (graph.undo and graph.redo, which also
+ * undo settings) before its text sees them. While those are disabled
+ * (training runs), the key does nothing: the field's own undo is off. */
+static void
+add_undo_keys (GtkWidget *spin)
+{
+  static const struct { guint keyval; GdkModifierType mods; const char *action; } keys[] = {
+    { GDK_KEY_z, GDK_CONTROL_MASK, "graph.undo" },
+    { GDK_KEY_z, GDK_CONTROL_MASK | GDK_SHIFT_MASK, "graph.redo" },
+    { GDK_KEY_y, GDK_CONTROL_MASK, "graph.redo" },
+  };
+  GtkEventController *controller = gtk_shortcut_controller_new ();
+
+  gtk_editable_set_enable_undo (GTK_EDITABLE (spin), FALSE);
+  gtk_event_controller_set_propagation_phase (controller, GTK_PHASE_CAPTURE);
+  for (guint i = 0; i < G_N_ELEMENTS (keys); i++)
+    gtk_shortcut_controller_add_shortcut (GTK_SHORTCUT_CONTROLLER (controller),
+                                          gtk_shortcut_new (gtk_keyval_trigger_new (keys[i].keyval, keys[i].mods),
+                                                            gtk_named_action_new (keys[i].action)));
+  gtk_widget_add_controller (spin, controller);
+}
+
 static void
 build_rows (LamTrainingPanel *self)
 {
@@ -404,6 +470,7 @@ build_rows (LamTrainingPanel *self)
       GtkWidget *spin = gtk_spin_button_new (adj, 0, info->is_float ? 8 : 0);
 
       gtk_spin_button_set_numeric (GTK_SPIN_BUTTON (spin), FALSE);
+      add_undo_keys (spin);
       gtk_editable_set_width_chars (GTK_EDITABLE (spin), f == F_SEED || f == F_SAMPLES || f == F_LIMIT ? 8 : 6);
       gtk_widget_set_valign (spin, GTK_ALIGN_CENTER);
       if (info->is_float)
@@ -447,13 +514,13 @@ on_chooser_response (GtkNativeDialog *chooser, int response, LamTrainingPanel *s
     {
       g_autoptr(GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser));
       g_autofree char *path = g_file_get_path (file);
-      LamTrainConfig *c = config_mut (self);
+      LamTrainConfig c;
 
       if (path == NULL)
         return;
-      set_string (labels ? &c->data.train_labels : &c->data.train_images, path);
-      update_visibility (self);
-      changed (self, "data");
+      edit_begin (self, &c);
+      set_string (labels ? &c.data.train_labels : &c.data.train_images, path);
+      edit_end (self, &c, labels ? "Choose Training Labels" : "Choose Training Images", NULL);
     }
 }
 
@@ -526,11 +593,6 @@ lam_training_panel_class_init (LamTrainingPanelClass *klass)
 
   object_class->dispose = lam_training_panel_dispose;
 
-  /* config-changed (name): the setting that changed, e.g. "lr", "data" */
-  signals[CONFIG_CHANGED] = g_signal_new ("config-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
-                                          0, NULL, NULL, NULL, G_TYPE_NONE, 1,
-                                          G_TYPE_STRING | G_SIGNAL_TYPE_STATIC_SCOPE);
-
   gtk_widget_class_set_template_from_resource (widget_class, "/org/lamina/Lamina/ui/lam-training-panel.ui");
   gtk_widget_class_bind_template_child (widget_class, LamTrainingPanel, status_title);
   gtk_widget_class_bind_template_child (widget_class, LamTrainingPanel, progress);
@@ -591,7 +653,10 @@ lam_training_panel_set_network (LamTrainingPanel *self, LamNetwork *network)
     g_signal_handlers_disconnect_by_data (self->network, self);
   g_set_object (&self->network, network);
   if (network != NULL)
-    g_signal_connect_swapped (network, "reset", G_CALLBACK (sync_from_config), self);
+    {
+      g_signal_connect_swapped (network, "reset", G_CALLBACK (sync_from_config), self);
+      g_signal_connect_swapped (network, "config-changed", G_CALLBACK (sync_from_config), self);
+    }
   sync_from_config (self);
 }
 
@@ -635,6 +700,8 @@ lam_training_panel_set_locked (LamTrainingPanel *self, gboolean locked)
 {
   g_return_if_fail (LAM_IS_TRAINING_PANEL (self));
 
+  if (locked && !self->locked)
+    self->n_locks++;
   self->locked = locked;
   gtk_widget_set_sensitive (GTK_WIDGET (self->dataset_row), !locked);
   gtk_widget_set_sensitive (self->images_button, !locked);

@@ -3,9 +3,13 @@
  * learning rate, batch, epochs, weight decay, seed, backend).
  *
  * The settings live in the network's LamTrainConfig, so they are saved
- * with the model; the panel edits them there and emits "config-changed"
- * (with the name of the setting: "lr", "data", ...). The run buttons are
- * bound to the train.* and weights.* actions of the window around it;
+ * with the model; the panel changes them with lam_network_set_config,
+ * one undo step per change ("Change Learning Rate"), and shows them again
+ * on the network's "config-changed" (undo, redo) and "reset". Whoever
+ * follows the settings (the window, and through it the training session)
+ * listens to the network, not to the panel. The run buttons are bound to the train.*
+ * and weights.* actions of the window around it, and Ctrl+Z, Ctrl+Shift+Z
+ * and Ctrl+Y in its fields to graph.undo and graph.redo;
  * the status comes from whoever runs the training (set_status). No
  * trainer here: the panel only knows the network.
  *
@@ -34,7 +38,8 @@ void        lam_training_panel_set_status      (LamTrainingPanel *self, const ch
 void        lam_training_panel_set_problem     (LamTrainingPanel *self, const char *problem);
 /* Under the backend: where it trains, and why CUDA is not used. */
 void        lam_training_panel_set_backend_text (LamTrainingPanel *self, const char *text);
-/* While training runs, only the learning rate stays editable. */
+/* While training runs, only the learning rate stays editable; its
+ * changes during one stretch of running make one undo step. */
 void        lam_training_panel_set_locked      (LamTrainingPanel *self, gboolean locked);
 /* A paused run: the first button resumes it instead of starting anew. */
 void        lam_training_panel_set_paused      (LamTrainingPanel *self, gboolean paused);
