@@ -569,6 +569,35 @@ test_keyboard (void)
   close_window (win);
 }
 
+/* Activates the capture-phase shortcut a field has for keyval+state (as
+ * a key press in the field would, before its text sees it). Returns
+ * whether the field has one. */
+static gboolean
+field_shortcut (GtkWidget *w, guint keyval, GdkModifierType state)
+{
+  g_autoptr(GListModel) controllers = gtk_widget_observe_controllers (w);
+  for (guint i = 0; i < g_list_model_get_n_items (controllers); i++)
+    {
+      g_autoptr(GObject) c = g_list_model_get_item (controllers, i);
+      if (!GTK_IS_SHORTCUT_CONTROLLER (c)
+          || gtk_event_controller_get_propagation_phase (GTK_EVENT_CONTROLLER (c)) != GTK_PHASE_CAPTURE)
+        continue;
+      for (guint k = 0; k < g_list_model_get_n_items (G_LIST_MODEL (c)); k++)
+        {
+          g_autoptr(GtkShortcut) sc = g_list_model_get_item (G_LIST_MODEL (c), k);
+          GtkShortcutTrigger *t = gtk_shortcut_get_trigger (sc);
+          if (GTK_IS_KEYVAL_TRIGGER (t) && gtk_keyval_trigger_get_keyval (GTK_KEYVAL_TRIGGER (t)) == keyval
+              && gtk_keyval_trigger_get_modifiers (GTK_KEYVAL_TRIGGER (t)) == state)
+            {
+              gtk_shortcut_action_activate (gtk_shortcut_get_action (sc), GTK_SHORTCUT_ACTION_EXCLUSIVE, w,
+                                            gtk_shortcut_get_arguments (sc));
+              return TRUE;
+            }
+        }
+    }
+  return FALSE;
+}
+
 static void
 test_inspector_edits (void)
 {
@@ -595,6 +624,27 @@ test_inspector_edits (void)
     g_assert_cmpint (lam_network_get_node (net, name)->p.bias, ==, 0);
     g_assert_true (gtk_widget_activate_action (GTK_WIDGET (win), "graph.undo", NULL));
     g_assert_cmpint (lam_network_get_node (net, name)->p.bias, ==, 1);
+  }
+  /* a number field: its value is an undo step, and Ctrl+Z typed in the
+   * field undoes that step (not the field's text, which would empty it) */
+  {
+    GtkWidget *units = lam_inspector_get_param_widget (win->inspector, "units");
+    g_assert_true (GTK_IS_SPIN_BUTTON (units));
+    int before = lam_network_get_node (net, name)->p.units;
+    gtk_spin_button_set_value (GTK_SPIN_BUTTON (units), before + 7);
+    iterate ();
+    g_assert_cmpint (lam_network_get_node (net, name)->p.units, ==, before + 7);
+    g_assert_false (gtk_editable_get_enable_undo (GTK_EDITABLE (units)));
+    g_assert_true (field_shortcut (units, GDK_KEY_z, GDK_CONTROL_MASK));
+    iterate ();
+    g_assert_cmpint (lam_network_get_node (net, name)->p.units, ==, before);
+    g_assert_cmpint ((int) gtk_spin_button_get_value (GTK_SPIN_BUTTON (units)), ==, before);
+    g_assert_true (field_shortcut (units, GDK_KEY_z, GDK_CONTROL_MASK | GDK_SHIFT_MASK));
+    iterate ();
+    g_assert_cmpint (lam_network_get_node (net, name)->p.units, ==, before + 7);
+    g_assert_true (field_shortcut (units, GDK_KEY_y, GDK_CONTROL_MASK));   /* nothing to redo: refused */
+    g_assert_true (gtk_widget_activate_action (GTK_WIDGET (win), "graph.undo", NULL));
+    iterate ();
   }
   /* the name row renames on apply, and refuses bad names */
   {

@@ -16,6 +16,7 @@
 
 #include <adwaita.h>
 
+#include "lam-undo-keys.h"
 #include "lam-inspector.h"
 #include "lam-layer-style.h"
 
@@ -162,6 +163,7 @@ make_param_control (LamInspector *self, const LamParamSpec *spec)
           g_signal_connect (w, "input", G_CALLBACK (on_spin_input), NULL);
         }
       g_signal_connect (w, "value-changed", G_CALLBACK (on_spin_changed), self);
+      lam_undo_keys_forward (w);
     }
   gtk_widget_set_valign (w, GTK_ALIGN_CENTER);
   g_object_set_data (G_OBJECT (w), "spec", (gpointer) spec);

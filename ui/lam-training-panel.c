@@ -30,6 +30,7 @@
 #include <adwaita.h>
 
 #include "lam-dataset.h"
+#include "lam-undo-keys.h"
 #include "lam-training-panel.h"
 
 typedef enum {
@@ -431,32 +432,6 @@ on_rate_changed (GtkSpinButton *spin)
   gtk_adjustment_set_page_increment (adj, step * 10);
 }
 
-/* Ctrl+Z in a field undoes the setting, not the typing. The field's text
- * would take the key first (GtkText binds it to its own undo, and eats
- * it even with that undo off), and a field that empties itself while
- * the setting stays is worse than useless; so the field hands the keys
- * to the window's undo and redo (graph.undo and graph.redo, which also
- * undo settings) before its text sees them. While those are disabled
- * (training runs), the key does nothing: the field's own undo is off. */
-static void
-add_undo_keys (GtkWidget *spin)
-{
-  static const struct { guint keyval; GdkModifierType mods; const char *action; } keys[] = {
-    { GDK_KEY_z, GDK_CONTROL_MASK, "graph.undo" },
-    { GDK_KEY_z, GDK_CONTROL_MASK | GDK_SHIFT_MASK, "graph.redo" },
-    { GDK_KEY_y, GDK_CONTROL_MASK, "graph.redo" },
-  };
-  GtkEventController *controller = gtk_shortcut_controller_new ();
-
-  gtk_editable_set_enable_undo (GTK_EDITABLE (spin), FALSE);
-  gtk_event_controller_set_propagation_phase (controller, GTK_PHASE_CAPTURE);
-  for (guint i = 0; i < G_N_ELEMENTS (keys); i++)
-    gtk_shortcut_controller_add_shortcut (GTK_SHORTCUT_CONTROLLER (controller),
-                                          gtk_shortcut_new (gtk_keyval_trigger_new (keys[i].keyval, keys[i].mods),
-                                                            gtk_named_action_new (keys[i].action)));
-  gtk_widget_add_controller (spin, controller);
-}
-
 static void
 build_rows (LamTrainingPanel *self)
 {
@@ -470,7 +445,7 @@ build_rows (LamTrainingPanel *self)
       GtkWidget *spin = gtk_spin_button_new (adj, 0, info->is_float ? 8 : 0);
 
       gtk_spin_button_set_numeric (GTK_SPIN_BUTTON (spin), FALSE);
-      add_undo_keys (spin);
+      lam_undo_keys_forward (spin);
       gtk_editable_set_width_chars (GTK_EDITABLE (spin), f == F_SEED || f == F_SAMPLES || f == F_LIMIT ? 8 : 6);
       gtk_widget_set_valign (spin, GTK_ALIGN_CENTER);
       if (info->is_float)
