@@ -777,7 +777,9 @@ main (int argc, char **argv)
   dev_bufs = g_ptr_array_new ();
   cpu = lam_backend_new_cpu (2);
   gpu = lam_backend_new ("cuda", 1, NULL, NULL);
-  if (gpu == NULL)
+  if (gpu != NULL)   /* names the emulator when LAMINA_CUDA_MODULE is tests/cuda-emu's */
+    g_test_message ("CUDA backend: %s", gpu->description);
+  else
     {
       g_autoptr(GError) error = NULL;
       LamBackend *be = lam_backend_new ("auto", 1, &gpu_why, &error);

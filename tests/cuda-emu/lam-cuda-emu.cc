@@ -1,0 +1,638 @@
+/* lam-cuda-emu.cc: the CUDA emulator's runtime: a fiber per GPU thread,
+ * device memory between guard pages, and a reference cuBLAS GEMM.
+ * See README.md here for what it proves and what it cannot.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#define G_LOG_DOMAIN "lamina-cuda-emu"
+
+#include "lam-cuda-emu.h"
+
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#include <map>
+#include <mutex>
+#include <vector>
+
+#include <glib.h>
+
+#if defined(__SANITIZE_ADDRESS__)
+# include <sanitizer/common_interface_defs.h>
+# define EMU_ASAN 1
+#else
+# define EMU_ASAN 0
+#endif
+
+/* Threads and the scheduler
+ *
+ * A block's threads run as fibers, one after another, each until it
+ * finishes, reaches __syncthreads or a warp shuffle. A thread at a
+ * barrier waits until every live thread of its block is at one; they
+ * must all have passed as many, and so must the threads that finished.
+ * A shuffle takes two rounds (write, then read); the lanes in its mask
+ * and the lane it reads must be at the same shuffle. */
+
+uint3 threadIdx, blockIdx;
+dim3 blockDim, gridDim;
+
+enum { AT_NOTHING, AT_BARRIER, AT_SHUFFLE };
+
+typedef struct {
+  ucontext_t ctx;
+  uint3      tid;
+  bool       done;
+  int        at;          /* AT_* */
+  int        n_barriers;  /* barriers passed, to match them up */
+  int        n_shuffles;
+  void      *fake_stack;  /* ASan's, while switched out */
+} Fiber;
+
+#define MAX_THREADS 1024
+/* Kernels need little stack. Small also keeps ASan fast: its swapcontext
+ * clears the stack's shadow, by memset below 64 KiB of shadow (512 KiB
+ * of stack) and by remapping pages, far slower, above. */
+#define STACK_BYTES (128 * 1024)
+
+static std::mutex launch_lock;
+static std::vector<Fiber> fibers;
+static std::vector<char *> stacks;    /* usable part, above a guard page */
+static ucontext_t scheduler;
+static int current, n_threads;
+static const std::function<void ()> *current_body;
+static float shuffle_f[MAX_THREADS];
+static int shuffle_i[MAX_THREADS], shuffle_seq[MAX_THREADS];
+static unsigned long n_launches, n_blocks;
+static cudaError_t last_error;
+
+static const EmuCfg *launch;   /* the one running */
+static bool in_fiber;
+
+/* Aborts, saying where in the emulated program we are. */
+G_GNUC_PRINTF (1, 2) G_GNUC_NORETURN static void
+die (const char *format, ...)
+{
+  va_list args;
+  fputs ("lam-cuda-emu: ", stderr);
+  va_start (args, format);
+  vfprintf (stderr, format, args);
+  va_end (args);
+  if (launch != NULL)
+    {
+      fprintf (stderr, "\n  in %s, launched at %s:%d, block (%u,%u,%u)", launch->kernel, launch->file,
+               launch->line, blockIdx.x, blockIdx.y, blockIdx.z);
+      if (in_fiber)
+        fprintf (stderr, ", thread (%u,%u,%u)", threadIdx.x, threadIdx.y, threadIdx.z);
+    }
+  fputc ('\n', stderr);
+  abort ();
+}
+
+#if EMU_ASAN
+static const void *scheduler_stack;
+static size_t scheduler_stack_size;
+#endif
+
+/* Leaves the current fiber for the scheduler; exiting frees its ASan state. */
+static void
+switch_to_scheduler (bool exiting)
+{
+  Fiber &f = fibers[current];
+#if EMU_ASAN
+  __sanitizer_start_switch_fiber (exiting ? NULL : &f.fake_stack, scheduler_stack, scheduler_stack_size);
+#endif
+  swapcontext (&f.ctx, &scheduler);
+#if EMU_ASAN
+  __sanitizer_finish_switch_fiber (f.fake_stack, NULL, NULL);
+#else
+  (void) exiting;
+#endif
+}
+
+static void
+switch_to_fiber (int i)
+{
+  current = i;
+  threadIdx = fibers[i].tid;
+#if EMU_ASAN
+  void *fake_stack = NULL;
+  __sanitizer_start_switch_fiber (&fake_stack, stacks[i], STACK_BYTES);
+#endif
+  in_fiber = true;
+  swapcontext (&scheduler, &fibers[i].ctx);
+  in_fiber = false;
+#if EMU_ASAN
+  __sanitizer_finish_switch_fiber (fake_stack, NULL, NULL);
+#endif
+}
+
+static void
+fiber_main (void)
+{
+#if EMU_ASAN
+  __sanitizer_finish_switch_fiber (NULL, &scheduler_stack, &scheduler_stack_size);
+#endif
+  (*current_body) ();
+  fibers[current].done = true;
+  switch_to_scheduler (true);
+  die ("a finished thread was resumed");
+}
+
+static int
+linear_thread_index (void)
+{
+  return threadIdx.x + threadIdx.y * blockDim.x + threadIdx.z * blockDim.x * blockDim.y;
+}
+
+void
+__syncthreads (void)
+{
+  Fiber &f = fibers[current];
+  f.n_barriers++;
+  f.at = AT_BARRIER;
+  switch_to_scheduler (false);
+}
+
+template <typename T> static T
+shuffle (unsigned mask, T v, T *slots, int lane, bool xor_mode)
+{
+  int me = linear_thread_index ();
+  int my_lane = me % 32, warp = me - my_lane;
+  if (lane < 0 || lane >= 32)
+    die ("thread %d shuffles with lane %d", me, lane);
+  if (!(mask & (1u << my_lane)))
+    die ("thread %d shuffles with a mask (0x%08x) that leaves it out", me, mask);
+  int src = warp + (xor_mode ? (my_lane ^ lane) : lane);
+  Fiber &f = fibers[current];
+  int seq = ++f.n_shuffles;
+  slots[me] = v;
+  shuffle_seq[me] = seq;
+  f.at = AT_SHUFFLE;
+  switch_to_scheduler (false);   /* every lane writes */
+  for (int l = 0; l < 32; l++)
+    {
+      int t = warp + l;
+      if (t < n_threads && (t == src || (mask & (1u << l))) && shuffle_seq[t] != seq)
+        die ("divergent shuffle: thread %d at its shuffle %d (mask 0x%08x, reading lane %d), "
+             "thread %d at its shuffle %d", me, seq, mask, src - warp, t, shuffle_seq[t]);
+    }
+  if (src >= n_threads)
+    die ("thread %d reads lane %d, beyond the block's %d threads", me, src - warp, n_threads);
+  T r = slots[src];
+  switch_to_scheduler (false);   /* every lane reads before any writes again */
+  return r;
+}
+
+float
+emu_shfl (unsigned mask, float v, int lane, bool xor_mode)
+{
+  return shuffle (mask, v, shuffle_f, lane, xor_mode);
+}
+
+int
+emu_shfl_i (unsigned mask, int v, int lane, bool xor_mode)
+{
+  return shuffle (mask, v, shuffle_i, lane, xor_mode);
+}
+
+/* Kept apart from the loops: getcontext returns twice, as far as the
+ * compiler knows, which would pin run_block's locals. */
+__attribute__ ((noinline)) static void
+start_context (ucontext_t *ctx, char *stack)
+{
+  getcontext (ctx);
+  ctx->uc_stack.ss_sp = stack;
+  ctx->uc_stack.ss_size = STACK_BYTES;
+  ctx->uc_link = NULL;
+  makecontext (ctx, fiber_main, 0);
+}
+
+static void
+run_block (const dim3 &block)
+{
+  for (int i = 0; i < n_threads; i++)
+    {
+      Fiber &f = fibers[i];
+      f.done = false;
+      f.at = AT_NOTHING;
+      f.n_barriers = f.n_shuffles = 0;
+      f.fake_stack = NULL;
+      f.tid = uint3 { i % block.x, (i / block.x) % block.y, i / (block.x * block.y) };
+      start_context (&f.ctx, stacks[i]);
+      shuffle_seq[i] = 0;
+    }
+  for (;;)
+    {
+      int alive = 0, waiting = 0;
+      for (int i = 0; i < n_threads; i++)
+        {
+          Fiber &f = fibers[i];
+          if (!f.done && f.at != AT_BARRIER)
+            switch_to_fiber (i);
+          if (!f.done)
+            alive++;
+          if (!f.done && f.at == AT_BARRIER)
+            waiting++;
+        }
+      if (alive == 0)
+        break;
+      if (waiting < alive)
+        continue;
+      /* every live thread is at a barrier: the same one? */
+      int first = -1;
+      for (int i = 0; i < n_threads; i++)
+        {
+          Fiber &f = fibers[i];
+          if (f.done)
+            continue;
+          if (first < 0)
+            first = i;
+          else if (f.n_barriers != fibers[first].n_barriers)
+            die ("divergent __syncthreads: thread %d at its barrier %d, thread %d at its barrier %d",
+                 first, fibers[first].n_barriers, i, f.n_barriers);
+          f.at = AT_NOTHING;
+        }
+    }
+  /* As the CUDA guide asks: a barrier in conditional code only where the
+   * condition is the same for the whole block. Threads that return early
+   * and skip the barriers that the others wait at break that rule too. */
+  for (int i = 1; i < n_threads; i++)
+    if (fibers[i].n_barriers != fibers[0].n_barriers)
+      die ("divergent __syncthreads: thread 0 passed %d barriers, thread %d passed %d",
+           fibers[0].n_barriers, i, fibers[i].n_barriers);
+}
+
+#if !EMU_ASAN
+static struct sigaction previous_segv, previous_bus;
+
+/* A fault in a kernel is most likely a guard page: say which kernel, then
+ * fault again under the previous handler. (ASan builds have ASan's.) */
+static void
+on_fault (int sig, siginfo_t *info, void *)
+{
+  if (launch != NULL)
+    {
+      char msg[512];
+      int n = snprintf (msg, sizeof msg,
+                        "lam-cuda-emu: %s at %p in %s, launched at %s:%d, block (%u,%u,%u), thread (%u,%u,%u): "
+                        "a guard page (just past a device allocation, or just before one with "
+                        "EMU_GUARD=front) or memory that is not the device's\n",
+                        sig == SIGSEGV ? "SIGSEGV" : "SIGBUS", info->si_addr, launch->kernel, launch->file,
+                        launch->line, blockIdx.x, blockIdx.y, blockIdx.z, threadIdx.x, threadIdx.y, threadIdx.z);
+      G_GNUC_UNUSED ssize_t written = write (STDERR_FILENO, msg, MIN ((size_t) n, sizeof msg - 1));
+    }
+  sigaction (sig, sig == SIGSEGV ? &previous_segv : &previous_bus, NULL);
+}
+
+static void
+catch_faults (void)
+{
+  struct sigaction sa;
+  memset (&sa, 0, sizeof sa);
+  sa.sa_sigaction = on_fault;
+  sa.sa_flags = SA_SIGINFO;
+  sigemptyset (&sa.sa_mask);
+  sigaction (SIGSEGV, &sa, &previous_segv);
+  sigaction (SIGBUS, &sa, &previous_bus);
+}
+#endif
+
+void
+emu_run (const EmuCfg &cfg, const std::function<void ()> &body)
+{
+  const dim3 &g = cfg.grid, &b = cfg.block;
+  unsigned long nt = (unsigned long) b.x * b.y * b.z;
+  if (g.x < 1 || g.y < 1 || g.z < 1 || g.x > 0x7fffffffu || g.y > 65535 || g.z > 65535 ||
+      b.x < 1 || b.y < 1 || b.z < 1 || b.x > 1024 || b.y > 1024 || b.z > 64 || nt > MAX_THREADS)
+    {
+      /* as CUDA: the launch does nothing, and cudaGetLastError says why */
+      fprintf (stderr, "lam-cuda-emu: %s, launched at %s:%d: invalid configuration grid (%u,%u,%u) block (%u,%u,%u)\n",
+               cfg.kernel, cfg.file, cfg.line, g.x, g.y, g.z, b.x, b.y, b.z);
+      last_error = cudaErrorInvalidConfiguration;
+      return;
+    }
+
+  std::lock_guard<std::mutex> hold (launch_lock);
+#if !EMU_ASAN
+  static bool catching = false;
+  if (!catching)
+    catch_faults ();
+  catching = true;
+#endif
+  n_launches++;
+  n_threads = (int) nt;
+  gridDim = g;
+  blockDim = b;
+  current_body = &body;
+  if (fibers.size () < nt)
+    fibers.resize (nt);
+  size_t page = (size_t) sysconf (_SC_PAGESIZE);
+  while (stacks.size () < nt)
+    {
+      /* a guard page below each stack turns an overflow into a crash */
+      char *s = (char *) mmap (NULL, STACK_BYTES + page, PROT_READ | PROT_WRITE,
+                               MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+      if (s == MAP_FAILED)
+        die ("no memory for thread stacks");
+      mprotect (s, page, PROT_NONE);
+      stacks.push_back (s + page);
+    }
+  launch = &cfg;
+  for (unsigned bz = 0; bz < g.z; bz++)
+    for (unsigned by = 0; by < g.y; by++)
+      for (unsigned bx = 0; bx < g.x; bx++)
+        {
+          blockIdx = uint3 { bx, by, bz };
+          run_block (b);
+          n_blocks++;
+        }
+  launch = NULL;
+}
+
+__attribute__ ((destructor)) static void
+report (void)
+{
+  if (n_launches > 0)
+    fprintf (stderr, "lam-cuda-emu: emulated %lu kernel launches, %lu blocks\n", n_launches, n_blocks);
+}
+
+/* Device memory
+ *
+ * Each allocation sits between PROT_NONE pages, against the back one
+ * (EMU_GUARD=front: the front one), and starts as 0xff bytes: NaN as
+ * float, -1 as int. Copies and memsets must stay inside one allocation. */
+
+typedef struct {
+  char  *map;     /* the mapping, guards included */
+  size_t map_len;
+  size_t bytes;   /* what was asked for */
+} Alloc;
+
+static std::mutex alloc_lock;
+static std::map<const char *, Alloc> allocs;   /* by the pointer handed out */
+
+/* Whether [p, p + n) lies in one allocation. Call with alloc_lock held. */
+static bool
+is_device (const void *p, size_t n)
+{
+  const char *c = (const char *) p;
+  auto it = allocs.upper_bound (c);
+  if (it == allocs.begin ())
+    return false;
+  --it;
+  return c >= it->first && n <= it->second.bytes && (size_t) (c - it->first) <= it->second.bytes - n;
+}
+
+static void
+check_device (const void *p, size_t n, const char *what)
+{
+  if (!is_device (p, n))
+    die ("%s: %zu bytes at %p are not inside one device allocation", what, n, p);
+}
+
+static void
+check_host (const void *p, size_t n, const char *what)
+{
+  if (n > 0 && is_device (p, 1))
+    die ("%s: the host pointer %p is device memory", what, p);
+}
+
+cudaError_t
+cudaMalloc (void **ptr, size_t bytes)
+{
+  static int front = -1;
+  if (front < 0)
+    front = g_strcmp0 (g_getenv ("EMU_GUARD"), "front") == 0;
+  size_t page = (size_t) sysconf (_SC_PAGESIZE);
+  size_t pages = (bytes + page - 1) / page;
+  size_t len = (pages + 2) * page;
+  char *map = (char *) mmap (NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (map == MAP_FAILED)
+    return last_error = cudaErrorMemoryAllocation;
+  mprotect (map, page, PROT_NONE);
+  mprotect (map + (pages + 1) * page, page, PROT_NONE);
+  char *p = front ? map + page : map + (pages + 1) * page - ((bytes + 3) & ~(size_t) 3);
+  memset (p, 0xff, bytes);
+  std::lock_guard<std::mutex> hold (alloc_lock);
+  allocs[p] = Alloc { map, len, bytes };
+  *ptr = p;
+  return cudaSuccess;
+}
+
+cudaError_t
+cudaFree (void *ptr)
+{
+  if (ptr == NULL)
+    return cudaSuccess;
+  std::lock_guard<std::mutex> hold (alloc_lock);
+  auto it = allocs.find ((const char *) ptr);
+  if (it == allocs.end ())
+    die ("cudaFree of %p, which cudaMalloc did not return (or which was freed)", ptr);
+  munmap (it->second.map, it->second.map_len);
+  allocs.erase (it);
+  return cudaSuccess;
+}
+
+cudaError_t
+cudaFreeAsync (void *ptr, cudaStream_t)
+{
+  return cudaFree (ptr);
+}
+
+cudaError_t
+cudaMemsetAsync (void *ptr, int value, size_t bytes, cudaStream_t)
+{
+  {
+    std::lock_guard<std::mutex> hold (alloc_lock);
+    check_device (ptr, bytes, "cudaMemsetAsync");
+  }
+  memset (ptr, value, bytes);
+  return cudaSuccess;
+}
+
+cudaError_t
+cudaMemcpyAsync (void *dst, const void *src, size_t bytes, cudaMemcpyKind kind, cudaStream_t)
+{
+  {
+    std::lock_guard<std::mutex> hold (alloc_lock);
+    switch (kind)
+      {
+      case cudaMemcpyHostToDevice:
+        check_device (dst, bytes, "cudaMemcpyAsync (to the device)");
+        check_host (src, bytes, "cudaMemcpyAsync (to the device)");
+        break;
+      case cudaMemcpyDeviceToHost:
+        check_device (src, bytes, "cudaMemcpyAsync (to the host)");
+        check_host (dst, bytes, "cudaMemcpyAsync (to the host)");
+        break;
+      case cudaMemcpyDeviceToDevice:
+        check_device (dst, bytes, "cudaMemcpyAsync (on the device)");
+        check_device (src, bytes, "cudaMemcpyAsync (on the device)");
+        break;
+      default:
+        return last_error = cudaErrorInvalidValue;
+      }
+  }
+  memmove (dst, src, bytes);
+  return cudaSuccess;
+}
+
+/* The rest of the runtime: one device, one synchronous stream. */
+
+cudaError_t
+cudaGetLastError (void)
+{
+  cudaError_t e = last_error;
+  last_error = cudaSuccess;
+  return e;
+}
+
+const char *
+cudaGetErrorString (cudaError_t err)
+{
+  switch (err)
+    {
+    case cudaSuccess: return "no error";
+    case cudaErrorInvalidValue: return "invalid argument";
+    case cudaErrorMemoryAllocation: return "out of memory";
+    case cudaErrorInvalidConfiguration: return "invalid configuration argument";
+    case cudaErrorInsufficientDriver: return "CUDA driver version is insufficient for CUDA runtime version";
+    case cudaErrorNoDevice: return "no CUDA-capable device is detected";
+    default: return "unknown error";
+    }
+}
+
+cudaError_t
+cudaGetDeviceCount (int *n)
+{
+  *n = 1;
+  return cudaSuccess;
+}
+
+cudaError_t
+cudaSetDevice (int device)
+{
+  return device == 0 ? cudaSuccess : (last_error = cudaErrorInvalidValue);
+}
+
+cudaError_t
+cudaGetDeviceProperties (cudaDeviceProp *prop, int device)
+{
+  if (device != 0)
+    return last_error = cudaErrorInvalidValue;
+  memset (prop, 0, sizeof *prop);
+  /* becomes the backend's description: nobody should take this for a GPU */
+  g_strlcpy (prop->name, "Lamina CUDA emulator (host CPU, not a GPU)", sizeof prop->name);
+  prop->major = 9;
+  prop->minor = 0;
+  prop->totalGlobalMem = (size_t) 1 << 34;
+  return cudaSuccess;
+}
+
+cudaError_t
+cudaStreamCreateWithFlags (cudaStream_t *stream, int)
+{
+  *stream = (cudaStream_t) 1;
+  return cudaSuccess;
+}
+
+cudaError_t
+cudaStreamDestroy (cudaStream_t)
+{
+  return cudaSuccess;
+}
+
+cudaError_t
+cudaStreamSynchronize (cudaStream_t)
+{
+  return cudaSuccess;
+}
+
+/* cuBLAS */
+
+cublasStatus_t
+cublasCreate (cublasHandle_t *handle)
+{
+  *handle = (cublasHandle_t) 1;
+  return CUBLAS_STATUS_SUCCESS;
+}
+
+cublasStatus_t
+cublasDestroy (cublasHandle_t)
+{
+  return CUBLAS_STATUS_SUCCESS;
+}
+
+cublasStatus_t
+cublasSetStream (cublasHandle_t, cudaStream_t)
+{
+  return CUBLAS_STATUS_SUCCESS;
+}
+
+cublasStatus_t
+cublasSetMathMode (cublasHandle_t, int)
+{
+  return CUBLAS_STATUS_SUCCESS;
+}
+
+const char *
+cublasGetStatusString (cublasStatus_t status)
+{
+  switch (status)
+    {
+    case CUBLAS_STATUS_SUCCESS: return "CUBLAS_STATUS_SUCCESS";
+    case CUBLAS_STATUS_NOT_INITIALIZED: return "CUBLAS_STATUS_NOT_INITIALIZED";
+    case CUBLAS_STATUS_INVALID_VALUE: return "CUBLAS_STATUS_INVALID_VALUE";
+    default: return "CUBLAS_STATUS_UNKNOWN";
+    }
+}
+
+/* Column-major, as cuBLAS, with its argument checks; beta == 0 never
+ * reads C. A plain triple loop: slow, and its rounding is not cuBLAS's. */
+cublasStatus_t
+cublasSgemmStridedBatched (cublasHandle_t handle, cublasOperation_t ta, cublasOperation_t tb,
+                           int m, int n, int k, const float *alpha, const float *A, int lda,
+                           long long strideA, const float *B, int ldb, long long strideB,
+                           const float *beta, float *C, int ldc, long long strideC, int count)
+{
+  if (handle == NULL)
+    return CUBLAS_STATUS_NOT_INITIALIZED;
+  if (m < 0 || n < 0 || k < 0 || count < 0 ||
+      lda < (ta == CUBLAS_OP_N ? MAX (1, m) : MAX (1, k)) ||
+      ldb < (tb == CUBLAS_OP_N ? MAX (1, k) : MAX (1, n)) ||
+      ldc < MAX (1, m))
+    {
+      fprintf (stderr, "lam-cuda-emu: cublasSgemm: invalid value: ta %d tb %d m %d n %d k %d lda %d ldb %d ldc %d\n",
+               ta, tb, m, n, k, lda, ldb, ldc);
+      return CUBLAS_STATUS_INVALID_VALUE;
+    }
+  for (int c = 0; c < count; c++)
+    {
+      const float *a = A + c * strideA, *b = B + c * strideB;
+      float *cc = C + c * strideC;
+      for (int j = 0; j < n; j++)
+        for (int i = 0; i < m; i++)
+          {
+            float t = 0;
+            for (int l = 0; l < k; l++)
+              t += (ta == CUBLAS_OP_N ? a[i + (size_t) l * lda] : a[l + (size_t) i * lda]) *
+                   (tb == CUBLAS_OP_N ? b[l + (size_t) j * ldb] : b[j + (size_t) l * ldb]);
+            float *o = cc + i + (size_t) j * ldc;
+            *o = *alpha * t + (*beta == 0.0f ? 0.0f : *beta * *o);
+          }
+    }
+  return CUBLAS_STATUS_SUCCESS;
+}
+
+cublasStatus_t
+cublasSgemm (cublasHandle_t handle, cublasOperation_t ta, cublasOperation_t tb, int m, int n, int k,
+             const float *alpha, const float *A, int lda, const float *B, int ldb, const float *beta,
+             float *C, int ldc)
+{
+  return cublasSgemmStridedBatched (handle, ta, tb, m, n, k, alpha, A, lda, 0, B, ldb, 0, beta, C, ldc, 0, 1);
+}

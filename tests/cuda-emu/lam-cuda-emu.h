@@ -1,0 +1,162 @@
+/* lam-cuda-emu.h: the part of the CUDA runtime and cuBLAS that Lamina's
+ * kernels (kernels/cuda) use, emulated on the host, so that test-cuda
+ * runs every kernel on a machine without a GPU. See README.md here.
+ *
+ * The kernels are compiled unchanged, as C++, after
+ * lam-cuda-emu-gen.py has rewritten each launch
+ *   kernel<<<grid, block, shmem, stream>>> (args);
+ * into
+ *   emu_launch (emu_cfg ("kernel", __FILE__, __LINE__, grid, block, shmem, stream),
+ *               kernel, args);
+ * The real kernels/cuda/lam-cuda.h is used as it is: its
+ * <cuda_runtime.h> and <cublas_v2.h> are this directory's, which
+ * include this file.
+ *
+ * A test tool, never installed and never part of Lamina itself.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include <float.h>
+#include <math.h>
+#include <stddef.h>
+#include <string.h>
+
+#include <functional>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+
+/* Qualifiers */
+#define __global__
+#define __device__
+#define __host__
+#define __forceinline__ inline
+/* Blocks run one after another, so one copy per kernel is enough. Unlike
+ * real shared memory it keeps its values from block to block. */
+#define __shared__ static
+
+/* Geometry; the current thread's is set by the scheduler. */
+struct dim3
+{
+  unsigned x, y, z;
+  dim3 (unsigned a = 1, unsigned b = 1, unsigned c = 1) : x (a), y (b), z (c) {}
+};
+struct uint3
+{
+  unsigned x, y, z;
+};
+extern uint3 threadIdx, blockIdx;
+extern dim3 blockDim, gridDim;
+
+/* Runtime */
+typedef int cudaError_t;
+enum {
+  cudaSuccess = 0,
+  cudaErrorInvalidValue = 1,
+  cudaErrorMemoryAllocation = 2,
+  cudaErrorInvalidConfiguration = 9,
+  cudaErrorInsufficientDriver = 35,
+  cudaErrorNoDevice = 100,
+};
+typedef void *cudaStream_t;
+enum cudaMemcpyKind { cudaMemcpyHostToDevice, cudaMemcpyDeviceToHost, cudaMemcpyDeviceToDevice };
+#define cudaStreamNonBlocking 1
+struct cudaDeviceProp
+{
+  char   name[256];
+  int    major, minor;
+  size_t totalGlobalMem;
+};
+
+cudaError_t cudaGetDeviceCount        (int *n);
+cudaError_t cudaSetDevice             (int device);
+cudaError_t cudaGetDeviceProperties   (cudaDeviceProp *prop, int device);
+cudaError_t cudaStreamCreateWithFlags (cudaStream_t *stream, int flags);
+cudaError_t cudaStreamDestroy         (cudaStream_t stream);
+cudaError_t cudaStreamSynchronize     (cudaStream_t stream);
+cudaError_t cudaMalloc                (void **ptr, size_t bytes);
+cudaError_t cudaFree                  (void *ptr);
+cudaError_t cudaFreeAsync             (void *ptr, cudaStream_t stream);
+cudaError_t cudaMemsetAsync           (void *ptr, int value, size_t bytes, cudaStream_t stream);
+cudaError_t cudaMemcpyAsync           (void *dst, const void *src, size_t bytes, cudaMemcpyKind kind,
+                                       cudaStream_t stream);
+cudaError_t cudaGetLastError          (void);
+const char *cudaGetErrorString        (cudaError_t err);
+
+/* cuBLAS: a plain reference GEMM with cuBLAS's argument checks. */
+typedef int cublasStatus_t;
+enum { CUBLAS_STATUS_SUCCESS = 0, CUBLAS_STATUS_NOT_INITIALIZED = 1, CUBLAS_STATUS_INVALID_VALUE = 7 };
+typedef enum { CUBLAS_OP_N, CUBLAS_OP_T } cublasOperation_t;
+typedef void *cublasHandle_t;
+#define CUBLAS_PEDANTIC_MATH 2
+
+cublasStatus_t cublasCreate          (cublasHandle_t *handle);
+cublasStatus_t cublasDestroy         (cublasHandle_t handle);
+cublasStatus_t cublasSetStream       (cublasHandle_t handle, cudaStream_t stream);
+cublasStatus_t cublasSetMathMode     (cublasHandle_t handle, int mode);
+const char    *cublasGetStatusString (cublasStatus_t status);
+cublasStatus_t cublasSgemm           (cublasHandle_t handle, cublasOperation_t ta, cublasOperation_t tb,
+                                      int m, int n, int k, const float *alpha, const float *A, int lda,
+                                      const float *B, int ldb, const float *beta, float *C, int ldc);
+cublasStatus_t cublasSgemmStridedBatched (cublasHandle_t handle, cublasOperation_t ta,
+                                          cublasOperation_t tb, int m, int n, int k, const float *alpha,
+                                          const float *A, int lda, long long strideA,
+                                          const float *B, int ldb, long long strideB,
+                                          const float *beta, float *C, int ldc, long long strideC,
+                                          int count);
+
+/* Device functions. Barriers and warp shuffles switch fibers; the
+ * emulator aborts when the threads of a block pass different numbers of
+ * barriers, or when a lane named in a shuffle's mask, or the lane it
+ * reads, is not at the same shuffle. */
+void  __syncthreads (void);
+float emu_shfl      (unsigned mask, float v, int lane, bool xor_mode);
+int   emu_shfl_i    (unsigned mask, int v, int lane, bool xor_mode);
+
+static inline float __shfl_sync     (unsigned m, float v, int lane) { return emu_shfl (m, v, lane, false); }
+static inline int   __shfl_sync     (unsigned m, int v, int lane)   { return emu_shfl_i (m, v, lane, false); }
+static inline float __shfl_xor_sync (unsigned m, float v, int x)    { return emu_shfl (m, v, x, true); }
+static inline int   __shfl_xor_sync (unsigned m, int v, int x)      { return emu_shfl_i (m, v, x, true); }
+
+/* Host libm stands in for CUDA's device maths (see README.md). */
+static inline float rsqrtf (float x) { return 1.0f / sqrtf (x); }
+/* CUDA's overloads; mixing types is ambiguous here, so it fails to build
+ * rather than silently converting. */
+static inline int      min (int a, int b)           { return a < b ? a : b; }
+static inline int      max (int a, int b)           { return a > b ? a : b; }
+static inline unsigned min (unsigned a, unsigned b) { return a < b ? a : b; }
+static inline unsigned max (unsigned a, unsigned b) { return a > b ? a : b; }
+static inline float    min (float a, float b)       { return fminf (a, b); }
+static inline float    max (float a, float b)       { return fmaxf (a, b); }
+
+/* Launches */
+struct EmuCfg
+{
+  const char *kernel, *file;   /* where it was launched, for messages */
+  int         line;
+  dim3        grid, block;
+};
+
+static inline EmuCfg
+emu_cfg (const char *kernel, const char *file, int line, dim3 grid, dim3 block,
+         size_t /* shared bytes */ = 0, cudaStream_t = 0)
+{
+  return EmuCfg { kernel, file, line, grid, block };
+}
+
+/* Runs body once per thread of every block, block after block. */
+void emu_run (const EmuCfg &cfg, const std::function<void ()> &body);
+
+/* As a real launch: the arguments are evaluated once, on the host, and
+ * converted to the kernel's parameter types; every thread then gets its
+ * own copy of them. */
+template <typename... P, typename... A>
+static inline void
+emu_launch (const EmuCfg &cfg, void (*kernel) (P...), A &&...args)
+{
+  static_assert (sizeof... (P) == sizeof... (A), "wrong number of kernel arguments");
+  const std::tuple<std::decay_t<P>...> params (std::forward<A> (args)...);
+  emu_run (cfg, [&] () { std::apply (kernel, params); });
+}
