@@ -183,21 +183,6 @@ typedef struct {
 } Dense512Args;
 
 static void
-dense_forward512_worker (void *ctx, int c, int nc, int thread)
-{
-  Dense512Args *a = ctx;
-  DenseArgs *d = a->d;
-  LamGemm g = { .M = d->B, .N = d->out, .K = d->in, .A = d->x, .lda = d->in,
-                .B = d->w, .ldb = d->in, .b_trans = TRUE, .C = d->y, .ldc = d->out,
-                .init = d->b ? LAM_GEMM_INIT_BIAS : LAM_GEMM_INIT_ZERO, .bias = d->b,
-                .relu = d->relu };
-  int lo, hi;
-  split_panels (d->out, c, nc, &lo, &hi);
-  if (hi > lo)
-    _lam_cpu_gemm512 (&g, lo, hi, _lam_cpu_scratch (a->cpu, thread, _lam_cpu_gemm512_scratch (&g)));
-}
-
-static void
 cpu_dense_forward (LamBackend *be, float *y, const float *x, const float *w, const float *b,
                    int B, int in, int out, gboolean relu)
 {
@@ -205,9 +190,10 @@ cpu_dense_forward (LamBackend *be, float *y, const float *x, const float *w, con
   DenseArgs a = { .y = y, .x = x, .w = w, .b = b, .B = B, .in = in, .out = out, .relu = relu };
   if (cpu->gemm512)
     {
-      Dense512Args g = { cpu, &a };
-      lam_pool_run (cpu->pool, _lam_cpu_chunks ((gsize) B * in * out, panels (out)),
-                    dense_forward512_worker, &g);
+      LamGemm g = { .M = B, .N = out, .K = in, .A = x, .lda = in, .B = w, .ldb = in, .b_trans = TRUE,
+                    .C = y, .ldc = out, .init = b ? LAM_GEMM_INIT_BIAS : LAM_GEMM_INIT_ZERO,
+                    .bias = b, .relu = relu };
+      _lam_cpu_gemm512_run (cpu, &g);
       return;
     }
   lam_pool_run (cpu->pool, dense_chunks (B, in, out), dense_forward_worker, &a);
@@ -695,16 +681,24 @@ cpu_xent_loss (LamBackend *be, float *dlogits, float *stats, const float *logits
       double sum = 0;
       for (int i = 1; i < n; i++)
         mx = MAX (mx, z[i]);
+      /* one exp per logit (float: within an ulp), summed in double; the
+       * gradient reuses them, kept in dlogits until divided */
+      float *d = dlogits ? dlogits + (gsize) b * n : NULL;
       for (int i = 0; i < n; i++)
-        sum += exp ((double) z[i] - mx);
+        {
+          float e = expf (z[i] - mx);
+          sum += e;
+          if (d)
+            d[i] = e;
+        }
       double lse = log (sum) + mx;
       loss += lse - z[y];
       correct += argmax (z, n) == y;
-      if (dlogits)
+      if (d)
         {
-          float *d = dlogits + (gsize) b * n;
+          double k = scale / (double) B, inv = 1.0 / sum;
           for (int i = 0; i < n; i++)
-            d[i] = (float) ((exp ((double) z[i] - lse) - (i == y)) * scale / B);
+            d[i] = (float) ((d[i] * inv - (i == y)) * k);
         }
     }
   stats[0] += (float) loss;

@@ -29,9 +29,7 @@
 #define AVX512 __attribute__ ((target ("avx512f,fma,avx2")))
 #endif
 
-#define MR 6
-#define NV 4            /* vectors of 16 per panel */
-#define NR (NV * 16)
+#define NR 64           /* columns per panel */
 
 gsize
 _lam_cpu_gemm512_scratch (const LamGemm *g)
@@ -106,83 +104,17 @@ pack_transposed (const LamGemm *g, int j0, int nj, float *panel)
       }
 }
 
-AVX512 static void
-panel_rows (const LamGemm *g, int j0, int nj, const float *bp, gsize ldbp)
-{
-  int M = g->M, K = g->K;
-  __mmask16 m[NV];
-  for (int v = 0; v < NV; v++)
-    m[v] = lanes (nj - v * 16);
-  gsize sa_i = g->a_trans ? 1 : (gsize) g->lda;   /* step between rows of A */
-  gsize sa_k = g->a_trans ? (gsize) g->lda : 1;   /* step along k */
-
-  for (int i0 = 0; i0 < M; i0 += MR)
-    {
-      int nr = MIN (MR, M - i0);
-      const float *ap[MR];
-      __m512 acc[MR][NV];
-#pragma GCC unroll 6
-      for (int r = 0; r < MR; r++)
-        {
-          int i = i0 + MIN (r, nr - 1);
-          ap[r] = g->A + (gsize) i * sa_i;
-          float *c = g->C + (gsize) i * g->ldc + j0;
-#pragma GCC unroll 4
-          for (int v = 0; v < NV; v++)
-            acc[r][v] = g->init == LAM_GEMM_INIT_C ? _mm512_maskz_loadu_ps (m[v], c + v * 16)
-                      : g->init == LAM_GEMM_INIT_BIAS ? _mm512_maskz_loadu_ps (m[v], g->bias + j0 + v * 16)
-                      : _mm512_setzero_ps ();
-        }
-      const float *b = bp;
-      if (sa_k == 1)
-        for (int k = 0; k < K; k++, b += ldbp)
-          {
-            __m512 bv[NV];
-#pragma GCC unroll 4
-            for (int v = 0; v < NV; v++)
-              bv[v] = _mm512_maskz_loadu_ps (m[v], b + v * 16);
-#pragma GCC unroll 6
-            for (int r = 0; r < MR; r++)
-              {
-                __m512 a = _mm512_set1_ps (ap[r][k]);
-#pragma GCC unroll 4
-                for (int v = 0; v < NV; v++)
-                  acc[r][v] = _mm512_fmadd_ps (a, bv[v], acc[r][v]);
-              }
-          }
-      else
-        for (int k = 0; k < K; k++, b += ldbp)
-          {
-            __m512 bv[NV];
-#pragma GCC unroll 4
-            for (int v = 0; v < NV; v++)
-              bv[v] = _mm512_maskz_loadu_ps (m[v], b + v * 16);
-            const float *ak = g->A + (gsize) k * sa_k;
-#pragma GCC unroll 6
-            for (int r = 0; r < MR; r++)
-              {
-                __m512 a = _mm512_set1_ps (ak[(gsize) (i0 + MIN (r, nr - 1)) * sa_i]);
-#pragma GCC unroll 4
-                for (int v = 0; v < NV; v++)
-                  acc[r][v] = _mm512_fmadd_ps (a, bv[v], acc[r][v]);
-              }
-          }
-#pragma GCC unroll 6
-      for (int r = 0; r < MR; r++)
-        if (r < nr)
-          {
-            float *c = g->C + (gsize) (i0 + r) * g->ldc + j0;
-#pragma GCC unroll 4
-            for (int v = 0; v < NV; v++)
-              {
-                __m512 x = acc[r][v];
-                if (g->relu)
-                  x = _mm512_maskz_mov_ps (_mm512_cmp_ps_mask (x, _mm512_setzero_ps (), _CMP_GT_OQ), x);
-                _mm512_mask_storeu_ps (c + v * 16, m[v], x);
-              }
-          }
-    }
-}
+/* panel_rows (): C's columns [j0, j0 + nj) for all rows, B's panel at bp
+ * with rows ldbp apart; 6 rows × 4 vectors, or 12 rows × 1 vector for a
+ * panel of at most 16 columns (a 10-class output layer). */
+#define T_MR 6
+#define T_NV 4
+#define PANEL_ROWS panel_rows
+#include "lam-cpu-gemm512-tmpl.h"
+#define T_MR 12
+#define T_NV 1
+#define PANEL_ROWS panel_rows_narrow
+#include "lam-cpu-gemm512-tmpl.h"
 
 void
 _lam_cpu_gemm512 (const LamGemm *g, int j_lo, int j_hi, float *scratch)
@@ -193,10 +125,10 @@ _lam_cpu_gemm512 (const LamGemm *g, int j_lo, int j_hi, float *scratch)
       if (g->b_trans)
         {
           pack_transposed (g, j0, nj, scratch);
-          panel_rows (g, j0, nj, scratch, NR);
+          (nj <= 16 ? panel_rows_narrow : panel_rows) (g, j0, nj, scratch, NR);
         }
       else
-        panel_rows (g, j0, nj, g->B + j0, g->ldb);
+        (nj <= 16 ? panel_rows_narrow : panel_rows) (g, j0, nj, g->B + j0, g->ldb);
     }
 }
 
@@ -209,3 +141,45 @@ _lam_cpu_gemm512 (const LamGemm *g, int j_lo, int j_hi, float *scratch)
 }
 
 #endif
+
+/* On the pool: chunks take panels of 64 columns, or rows where there
+ * are fewer than two panels (an output layer of 10 classes). */
+typedef struct {
+  LamCpu *cpu; const LamGemm *g; gboolean split_rows;
+} RunArgs;
+
+static void
+run_worker (void *ctx, int c, int nc, int thread)
+{
+  RunArgs *a = ctx;
+  LamGemm g = *a->g;
+  gsize lo, hi;
+  if (a->split_rows)
+    {
+      lam_split (g.M, c, nc, &lo, &hi);
+      if (hi == lo)
+        return;
+      g.A += g.a_trans ? lo : lo * (gsize) g.lda;
+      g.C += lo * (gsize) g.ldc;
+      g.M = (int) (hi - lo);
+      _lam_cpu_gemm512 (&g, 0, g.N, _lam_cpu_scratch (a->cpu, thread, _lam_cpu_gemm512_scratch (&g)));
+    }
+  else
+    {
+      int np = (g.N + NR - 1) / NR;
+      lam_split (np, c, nc, &lo, &hi);
+      if (hi == lo)
+        return;
+      _lam_cpu_gemm512 (&g, (int) lo * NR, (int) MIN ((gsize) g.N, hi * NR),
+                        _lam_cpu_scratch (a->cpu, thread, _lam_cpu_gemm512_scratch (&g)));
+    }
+}
+
+void
+_lam_cpu_gemm512_run (LamCpu *cpu, const LamGemm *g)
+{
+  int np = (g->N + NR - 1) / NR;
+  RunArgs a = { cpu, g, np < 2 };
+  gsize work = (gsize) g->M * g->N * g->K;
+  _lam_cpu_run (cpu, work, a.split_rows ? (gsize) g->M / 6 : (gsize) np, run_worker, &a);
+}

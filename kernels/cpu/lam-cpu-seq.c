@@ -118,40 +118,6 @@ gemm_worker (void *ctx, int c, int nc, int tid)
     }
 }
 
-/* The AVX-512 GEMM (lam-cpu-gemm512.c), for alpha 1 and beta 0 or 1:
- * chunks take panels of 64 columns, or rows when there are too few
- * panels. */
-typedef struct {
-  LamCpu *cpu; LamGemm g; gboolean split_rows;
-} Gemm512Args;
-
-static void
-gemm512_worker (void *ctx, int c, int nc, int tid)
-{
-  Gemm512Args *a = ctx;
-  LamGemm g = a->g;
-  gsize lo, hi;
-  if (a->split_rows)
-    {
-      lam_split (g.M, c, nc, &lo, &hi);
-      if (hi == lo)
-        return;
-      g.A += g.a_trans ? lo : lo * (gsize) g.lda;
-      g.C += lo * (gsize) g.ldc;
-      g.M = (int) (hi - lo);
-      _lam_cpu_gemm512 (&g, 0, g.N, _lam_cpu_scratch (a->cpu, tid, _lam_cpu_gemm512_scratch (&g)));
-    }
-  else
-    {
-      int np = (g.N + LAM_GEMM512_PANEL - 1) / LAM_GEMM512_PANEL;
-      lam_split (np, c, nc, &lo, &hi);
-      if (hi == lo)
-        return;
-      _lam_cpu_gemm512 (&g, (int) lo * LAM_GEMM512_PANEL, (int) MIN ((gsize) g.N, hi * LAM_GEMM512_PANEL),
-                        _lam_cpu_scratch (a->cpu, tid, _lam_cpu_gemm512_scratch (&g)));
-    }
-}
-
 static void
 cpu_gemm (LamBackend *be, gboolean trans_a, gboolean trans_b, int M, int N, int K, float alpha,
           const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc)
@@ -166,14 +132,13 @@ cpu_gemm (LamBackend *be, gboolean trans_a, gboolean trans_b, int M, int N, int 
       return;
     }
   LamCpu *cpu = LAM_CPU (be);
+  /* the AVX-512 GEMM (lam-cpu-gemm512.c) for alpha 1 and beta 0 or 1 */
   if (cpu->gemm512 && alpha == 1.0f && (beta == 0.0f || beta == 1.0f))
     {
-      int np = (N + LAM_GEMM512_PANEL - 1) / LAM_GEMM512_PANEL;
-      Gemm512Args g = { cpu, { .M = M, .N = N, .K = K, .A = A, .lda = lda, .a_trans = trans_a,
-                               .B = B, .ldb = ldb, .b_trans = trans_b, .C = C, .ldc = ldc,
-                               .init = beta == 0.0f ? LAM_GEMM_INIT_ZERO : LAM_GEMM_INIT_C },
-                        np < 4 };
-      _lam_cpu_run (cpu, (gsize) M * N * K, g.split_rows ? MIN (M / 6, 8) : np, gemm512_worker, &g);
+      LamGemm g = { .M = M, .N = N, .K = K, .A = A, .lda = lda, .a_trans = trans_a,
+                    .B = B, .ldb = ldb, .b_trans = trans_b, .C = C, .ldc = ldc,
+                    .init = beta == 0.0f ? LAM_GEMM_INIT_ZERO : LAM_GEMM_INIT_C };
+      _lam_cpu_gemm512_run (cpu, &g);
       return;
     }
   GemmArgs a = { trans_a, trans_b, M >= N, M, N, K, lda, ldb, ldc, alpha, beta, A, B, C };

@@ -92,6 +92,8 @@ typedef struct {
 gsize  _lam_cpu_gemm512_scratch (const LamGemm *g);
 /* Columns [j_lo, j_hi) of C (j_lo a multiple of LAM_GEMM512_PANEL). */
 void   _lam_cpu_gemm512 (const LamGemm *g, int j_lo, int j_hi, float *scratch);
+/* All of C, on the backend's threads. */
+void   _lam_cpu_gemm512_run (LamCpu *cpu, const LamGemm *g);
 
 void   _lam_cpu_seq_init  (LamBackendOps *ops);   /* lam-cpu-seq.c */
 
