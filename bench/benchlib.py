@@ -80,9 +80,29 @@ def lamina_cmd(model, batch, epochs, seed=None, extra=()):
     return cmd + list(extra)
 
 
+def blas_env(base=None):
+    """The environment for a benchmark run: OPENBLAS_CORETYPE as BENCH_OPENBLAS_CORETYPE
+    says ('inherit': as given; a core type: that one), by default removed, so that
+    OpenBLAS picks its kernels for this CPU (on an AVX-512 CPU its AVX-512 ones,
+    PyTorch's fastest setting; a Haswell override halves its dense layers' speed)."""
+    env = dict(os.environ if base is None else base)
+    want = os.environ.get("BENCH_OPENBLAS_CORETYPE", "")
+    if want == "inherit":
+        return env
+    env.pop("OPENBLAS_CORETYPE", None)
+    if want:
+        env["OPENBLAS_CORETYPE"] = want
+    return env
+
+
+def blas_env_text():
+    env = blas_env()
+    return env.get("OPENBLAS_CORETYPE", "(unset: OpenBLAS picks for this CPU)")
+
+
 def torch_cmd_env(model, batch, epochs, seed=None):
     tt, bt = TORCH_BEST[model]
-    env = dict(os.environ, OPENBLAS_NUM_THREADS=str(bt))
+    env = dict(blas_env(), OPENBLAS_NUM_THREADS=str(bt))
     cmd = [TORCH_PYTHON, TORCH_TRAIN, "--model", model, "--batch", str(batch),
            "--epochs", str(epochs), "--threads", str(tt), "--blas-threads", str(bt)]
     if seed is not None:
