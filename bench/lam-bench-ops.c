@@ -90,12 +90,22 @@ main (int argc, char **argv)
           be->ops->batchnorm_backward (be, yy, g2, b2, dy, x, g, sm, si, B, C, H * H));
   }
   {
-    int B = 64, in = 784, out = 256;
-    float *x = rnd ((gsize) B * in), *w = rnd ((gsize) in * out), *b = rnd (out), *y = rnd ((gsize) B * out);
-    float *dx = rnd ((gsize) B * in), *dw = rnd ((gsize) in * out), *db = rnd (out);
-    double fl = 2.0 * B * in * out;
-    TIME ("dense 784->256 B64 fwd", fl, 100, be->ops->dense_forward (be, y, x, w, b, B, in, out, TRUE));
-    TIME ("dense 784->256 B64 bwd", 2 * fl, 100, be->ops->dense_backward (be, dx, dw, db, y, x, w, B, in, out, y));
+    /* the MLP's first layer at batch 64 and 256, an LSTM's recurrent step
+     * (128 units, 4 gates, batch 256), LeNet-5's first dense layer */
+    static const int shapes[][3] = { { 64, 784, 256 }, { 256, 784, 256 }, { 256, 128, 512 }, { 64, 400, 120 } };
+    for (guint k = 0; k < G_N_ELEMENTS (shapes); k++)
+      {
+        int B = shapes[k][0], in = shapes[k][1], out = shapes[k][2];
+        float *x = rnd ((gsize) B * in), *w = rnd ((gsize) in * out), *b = rnd (out), *y = rnd ((gsize) B * out);
+        float *dx = rnd ((gsize) B * in), *dw = rnd ((gsize) in * out), *db = rnd (out);
+        double fl = 2.0 * B * in * out;
+        char label[128];
+        g_snprintf (label, sizeof label, "dense %d->%d B%d fwd", in, out, B);
+        TIME (label, fl, 100, be->ops->dense_forward (be, y, x, w, b, B, in, out, TRUE));
+        g_snprintf (label, sizeof label, "dense %d->%d B%d bwd", in, out, B);
+        TIME (label, 2 * fl, 100, be->ops->dense_backward (be, dx, dw, db, y, x, w, B, in, out, y));
+        g_free (x); g_free (w); g_free (b); g_free (y); g_free (dx); g_free (dw); g_free (db);
+      }
   }
   lam_backend_free (be);
   return 0;
