@@ -199,6 +199,20 @@ cpu_dense_forward (LamBackend *be, float *y, const float *x, const float *w, con
   lam_pool_run (cpu->pool, dense_chunks (B, in, out), dense_forward_worker, &a);
 }
 
+/* db[o] = Σ over the batch of dy[b][o], for o in [lo, hi), rows in order */
+static void
+bias_grad (float *db, const float *dy, int B, int out, gsize lo, gsize hi)
+{
+  for (gsize o = lo; o < hi; o++)
+    db[o] = 0;
+  for (int b = 0; b < B; b++)
+    {
+      const float *row = dy + (gsize) b * out;
+      for (gsize o = lo; o < hi; o++)
+        db[o] += row[o];
+    }
+}
+
 static void
 dense_backward_worker (void *ctx, int c, int nc, int thread)
 {
@@ -212,16 +226,7 @@ dense_backward_worker (void *ctx, int c, int nc, int thread)
       cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, (int) (hi - lo), a->in, a->B,
                    1.0f, a->dy + lo, a->out, a->x, a->in, 0.0f, a->dw + lo * a->in, a->in);
       if (a->db)
-        {
-          for (gsize o = lo; o < hi; o++)
-            a->db[o] = 0;
-          for (int bb = 0; bb < a->B; bb++)
-            {
-              const float *dy = a->dy + (gsize) bb * a->out;
-              for (gsize o = lo; o < hi; o++)
-                a->db[o] += dy[o];
-            }
-        }
+        bias_grad (a->db, a->dy, a->B, a->out, lo, hi);
     }
   /* dx[B,in] = dy[B,out] · w[out,in], this chunk's input columns */
   if (a->dx)
@@ -259,14 +264,7 @@ dense_backward512_worker (void *ctx, int c, int nc, int thread)
     {
       gsize olo, ohi;
       lam_split (d->out, c, nc, &olo, &ohi);
-      for (gsize o = olo; o < ohi; o++)
-        d->db[o] = 0;
-      for (int bb = 0; bb < d->B; bb++)
-        {
-          const float *dy = d->dy + (gsize) bb * d->out;
-          for (gsize o = olo; o < ohi; o++)
-            d->db[o] += dy[o];
-        }
+      bias_grad (d->db, d->dy, d->B, d->out, olo, ohi);
     }
 }
 
