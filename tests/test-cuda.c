@@ -770,6 +770,358 @@ test_seq_lc2d (void)
       }
 }
 
+/* The ops around the layers: device memory, batch assembly
+ * (LamTrainer), Dropout's mul, Add and Concat, GlobalAvgPool, the
+ * losses and the optimizers (LamOptimizer). Their kernels run one
+ * thread per element on 1-D grids of 256-thread blocks (the losses: a
+ * thread per row in blocks of 128, then one block of 256 for the
+ * stats), so the sizes are not multiples of the block and some run over
+ * 65535 elements. Copies and gathers must be bit for bit equal
+ * (EXPECT_SAME); their outputs start as NaN, so equality also says that
+ * no element was left unwritten and none outside the slice was written. */
+
+/* the first byte at which a and b differ, or n */
+static gsize
+first_diff (const void *a, const void *b, gsize n)
+{
+  const guint8 *p = a, *q = b;
+  for (gsize i = 0; i < n; i++)
+    if (p[i] != q[i])
+      return i;
+  return n;
+}
+
+#define EXPECT_SAME(what, ref, dev, bytes) \
+  G_STMT_START { \
+    gsize nb_ = (bytes); \
+    g_autofree guint8 *got_ = g_malloc (MAX (nb_, 1)); \
+    gpu->ops->download (gpu, got_, (dev), nb_); \
+    gsize at_ = first_diff ((ref), got_, nb_); \
+    g_test_message ("%s: %s", (what), at_ == nb_ ? "equal" : "differ"); \
+    g_assert_cmpuint (at_, ==, nb_);   /* the first byte that differs */ \
+  } G_STMT_END
+
+static void *
+dev_up_bytes (const void *host, gsize bytes)
+{
+  void *d = up (host, bytes);
+  g_ptr_array_add (dev_bufs, d);
+  return d;
+}
+
+static void
+test_memory (void)
+{
+  if (!need_gpu ())
+    return;
+  /* alloc hands back zeros; copy and zero keep to their byte ranges */
+  gsize n = 1001;
+  g_autofree float *zeros = g_new0 (float, n), *a = randv (n, 300, -1, 1), *b = randv (n, 301, -1, 1);
+  float *dZ = gpu->ops->alloc (gpu, n * 4);
+  g_assert_nonnull (dZ);
+  g_ptr_array_add (dev_bufs, dZ);
+  EXPECT_SAME ("alloc (zeroed)", zeros, dZ, n * 4);
+  float *dA = dev_up (a, n), *dB = dev_up (b, n);
+  memcpy (b + 3, a + 10, 990 * 4);
+  gpu->ops->copy (gpu, dB + 3, dA + 10, 990 * 4);
+  gpu->ops->copy (gpu, dB, dA, 0);
+  memset (a + 1, 0, 999 * 4);   /* leaves a[0] and a[1000] */
+  gpu->ops->zero (gpu, dA + 1, 999 * 4);
+  gpu->ops->zero (gpu, dA, 0);
+  gpu->ops->synchronize (gpu);
+  EXPECT_SAME ("copy", b, dB, n * 4);
+  EXPECT_SAME ("zero", a, dA, n * 4);
+  dev_free_all ();
+}
+
+static void
+test_gather (void)
+{
+  if (!need_gpu ())
+    return;
+  /* a byte dataset of N images of n pixels, N·n a multiple of 4 so that
+   * the last image ends at the emulator's guard page; indices take the
+   * first and the last image and repeat */
+  int N = 100, n = 785;
+  gsize nimg = (gsize) N * n;
+  g_autofree guint8 *images = g_new (guint8, nimg), *labels = g_new (guint8, N);
+  LamRng r;
+  lam_rng_init (&r, 310, 99);
+  for (gsize i = 0; i < nimg; i++)
+    images[i] = (guint8) (lam_rng_uniform (&r) * 256);
+  images[0] = 0;
+  images[nimg - 1] = 255;
+  for (int i = 0; i < N; i++)
+    labels[i] = (guint8) ((i * 7 + 3) % 10);
+  guint8 *dIMG = dev_up_bytes (images, nimg), *dLAB = dev_up_bytes (labels, N);
+  /* B grows, shrinks and grows: the backend's device copy of idx is
+   * reused and regrown; 97 · 785 = 76145 elements, 298 blocks */
+  static const int Bs[] = { 5, 97, 3, 60 };
+  for (guint k = 0; k < G_N_ELEMENTS (Bs); k++)
+    {
+      int B = Bs[k];
+      g_autofree gint32 *idx = g_new (gint32, B), *y = g_new (gint32, B);
+      g_autofree float *x = g_new (float, (gsize) B * n);
+      for (int b = 0; b < B; b++)
+        idx[b] = (b * 37 + (int) k) % N;
+      idx[0] = N - 1;
+      idx[B - 1] = 0;
+      float *dX = dev_nan ((gsize) B * n);
+      gint32 *dY = (gint32 *) dev_nan (B);
+      cpu->ops->gather_u8 (cpu, x, y, images, labels, idx, B, n, 0.1307f, 0.3081f);
+      gpu->ops->gather_u8 (gpu, dX, dY, dIMG, dLAB, idx, B, n, 0.1307f, 0.3081f);
+      /* pixel · scale + shift: nvcc may fuse it into one FMA, one
+       * rounding fewer than the CPU's, so close rather than equal */
+      EXPECT_CLOSE ("gather_u8 x", x, dX, (gsize) B * n, 1e-12);
+      EXPECT_SAME ("gather_u8 labels", y, dY, B * sizeof (gint32));
+    }
+
+  /* float datasets: the synthetic 2-D sets (40000 · 2 = 80000 elements)
+   * and a 3-wide one; copies, so equal */
+  static const int fshapes[][3] = { { 1000, 2, 40000 }, { 50, 3, 33 } };   /* N, n, B */
+  for (guint k = 0; k < G_N_ELEMENTS (fshapes); k++)
+    {
+      int FN = fshapes[k][0], fn = fshapes[k][1], B = fshapes[k][2];
+      g_autofree float *data = randv ((gsize) FN * fn, 320 + k, -3, 3);
+      g_autofree guint8 *flab = g_new (guint8, FN);
+      g_autofree gint32 *idx = g_new (gint32, B), *y = g_new (gint32, B);
+      g_autofree float *x = g_new (float, (gsize) B * fn);
+      for (int i = 0; i < FN; i++)
+        flab[i] = (guint8) (i % 2 + k);
+      for (int b = 0; b < B; b++)
+        idx[b] = (int) (((gint64) b * 7919) % FN);
+      idx[B - 1] = FN - 1;
+      float *dD = dev_up (data, (gsize) FN * fn);
+      guint8 *dFL = dev_up_bytes (flab, FN);
+      float *dX = dev_nan ((gsize) B * fn);
+      gint32 *dY = (gint32 *) dev_nan (B);
+      cpu->ops->gather_f32 (cpu, x, y, data, flab, idx, B, fn);
+      gpu->ops->gather_f32 (gpu, dX, dY, dD, dFL, idx, B, fn);
+      EXPECT_SAME ("gather_f32 x", x, dX, (gsize) B * fn * sizeof (float));
+      EXPECT_SAME ("gather_f32 labels", y, dY, B * sizeof (gint32));
+    }
+  dev_free_all ();
+}
+
+static void
+test_mul_axpy (void)
+{
+  if (!need_gpu ())
+    return;
+  /* one thread; exactly one block; 274 blocks, the last part idle */
+  static const gsize sizes[] = { 1, 256, 70001 };
+  for (guint k = 0; k < G_N_ELEMENTS (sizes); k++)
+    {
+      gsize n = sizes[k];
+      g_autofree float *a = randv (n, 330 + k, -2, 2), *b = randv (n, 340 + k, -2, 2), *y = g_new (float, n);
+      float *dA = dev_up (a, n), *dB = dev_up (b, n), *dY = dev_nan (n);
+      cpu->ops->mul (cpu, y, a, b, n);
+      gpu->ops->mul (gpu, dY, dA, dB, n);
+      EXPECT_CLOSE ("mul", y, dY, n, 1e-14);
+      cpu->ops->mul (cpu, a, a, b, n);
+      gpu->ops->mul (gpu, dA, dA, dB, n);
+      EXPECT_CLOSE ("mul in place", a, dA, n, 1e-14);
+      /* y += alpha · x, twice, as LamNet sums a fan-out (OpenBLAS's
+       * saxpy may use FMA: close, not equal) */
+      cpu->ops->axpy (cpu, y, b, -0.75f, n);
+      gpu->ops->axpy (gpu, dY, dB, -0.75f, n);
+      EXPECT_CLOSE ("axpy", y, dY, n, 1e-12);
+      cpu->ops->axpy (cpu, y, a, 1.0f, n);
+      gpu->ops->axpy (gpu, dY, dA, 1.0f, n);
+      EXPECT_CLOSE ("axpy again", y, dY, n, 1e-12);
+      dev_free_all ();
+    }
+}
+
+static void
+test_concat (void)
+{
+  if (!need_gpu ())
+    return;
+  /* parts of cx channels side by side in y [B, cy, inner]: a conv
+   * concat of three, a Dense one (inner 1, B over one block) and one
+   * with parts over 65535 elements */
+  static const struct { int B, inner, parts, cx[3]; } cases[] = {
+    { 5, 37, 3, { 2, 5, 1 } },
+    { 300, 1, 2, { 3, 4 } },
+    { 16, 900, 2, { 5, 3 } },
+  };
+  for (guint k = 0; k < G_N_ELEMENTS (cases); k++)
+    {
+      int B = cases[k].B, inner = cases[k].inner, cy = 0;
+      for (int p = 0; p < cases[k].parts; p++)
+        cy += cases[k].cx[p];
+      gsize ny = (gsize) B * cy * inner;
+      g_autofree float *y = g_new (float, ny), *dy = randv (ny, 350 + k, -1, 1);
+      for (gsize i = 0; i < ny; i++)
+        y[i] = NAN;
+      float *dY = dev_nan (ny), *dDY = dev_up (dy, ny);
+      for (int p = 0, off = 0; p < cases[k].parts; off += cases[k].cx[p], p++)
+        {
+          int cx = cases[k].cx[p];
+          gsize nx = (gsize) B * cx * inner;
+          g_autofree float *x = randv (nx, 360 + 3 * k + p, -1, 1), *dx = g_new (float, nx);
+          float *dX = dev_up (x, nx), *dDX = dev_nan (nx);
+          cpu->ops->concat_forward (cpu, y, x, B, cy, cx, off, inner);
+          gpu->ops->concat_forward (gpu, dY, dX, B, cy, cx, off, inner);
+          EXPECT_SAME ("concat y (other channels still NaN)", y, dY, ny * sizeof (float));
+          cpu->ops->concat_backward (cpu, dx, dy, B, cy, cx, off, inner);
+          gpu->ops->concat_backward (gpu, dDX, dDY, B, cy, cx, off, inner);
+          EXPECT_SAME ("concat dx", dx, dDX, nx * sizeof (float));
+        }
+      for (gsize i = 0; i < ny; i++)   /* every part in: no NaN left, here nor there */
+        g_assert_false (isnan (y[i]));
+      dev_free_all ();
+    }
+}
+
+static void
+test_gap (void)
+{
+  if (!need_gpu ())
+    return;
+  /* B, C, HW: planes over one block; HW 1; few long planes; a backward
+   * grid over 65535 elements */
+  static const int shapes[][3] = { { 7, 45, 49 }, { 300, 3, 1 }, { 2, 3, 1000 }, { 20, 64, 64 } };
+  for (guint k = 0; k < G_N_ELEMENTS (shapes); k++)
+    {
+      int B = shapes[k][0], C = shapes[k][1], HW = shapes[k][2];
+      gsize np = (gsize) B * C, nx = np * HW;
+      g_autofree float *x = randv (nx, 370 + k, -2, 3), *dy = randv (np, 380 + k, -1, 1);
+      g_autofree float *y = g_new (float, np), *dx = g_new (float, nx);
+      float *dX = dev_up (x, nx), *dDY = dev_up (dy, np), *dY = dev_nan (np), *dDX = dev_nan (nx);
+      cpu->ops->gap_forward (cpu, y, x, B, C, HW);
+      gpu->ops->gap_forward (gpu, dY, dX, B, C, HW);
+      EXPECT_CLOSE ("gap y", y, dY, np, 1e-14);
+      cpu->ops->gap_backward (cpu, dx, dy, B, C, HW);
+      gpu->ops->gap_backward (gpu, dDX, dDY, B, C, HW);
+      EXPECT_CLOSE ("gap dx", dx, dDX, nx, 1e-14);
+      dev_free_all ();
+    }
+}
+
+typedef void (*LossFunc) (LamBackend *be, float *dpred, float *stats, const float *pred,
+                          const gint32 *labels, int B, int n, float scale);
+
+static void
+test_losses (void)
+{
+  if (!need_gpu ())
+    return;
+  /* xent_loss and mse_loss (against one-hot labels): rows over several
+   * blocks of 128 and over the stats sum's 256 threads, and one row;
+   * training (with a scale) and evaluation (no gradient); the stats
+   * accumulate from nonzero over the calls. Every third row is made
+   * right, so the count of right answers is no accident. */
+  static const int shapes[][2] = { { 300, 10 }, { 257, 3 }, { 1, 7 } };   /* B, n */
+  for (guint k = 0; k < G_N_ELEMENTS (shapes); k++)
+    for (int loss = 0; loss < 2; loss++)
+      {
+        const char *name = loss ? "mse_loss" : "xent_loss";
+        LossFunc cpu_fn = loss ? cpu->ops->mse_loss : cpu->ops->xent_loss;
+        LossFunc gpu_fn = loss ? gpu->ops->mse_loss : gpu->ops->xent_loss;
+        int B = shapes[k][0], n = shapes[k][1];
+        gsize N = (gsize) B * n;
+        g_autofree float *p = randv (N, 390 + k, loss ? -0.5 : -3, loss ? 1.5 : 3), *d = g_new (float, N);
+        g_autofree gint32 *lab = g_new (gint32, B);
+        for (int b = 0; b < B; b++)
+          {
+            lab[b] = (b * 5 + (int) k) % n;
+            if (b % 3 == 0)
+              p[(gsize) b * n + lab[b]] += 10;   /* over every other value */
+          }
+        float st[2] = { 1.5f, 2.0f };
+        float *dP = dev_up (p, N), *dST = dev_up (st, 2);
+        gint32 *dLAB = dev_up_bytes (lab, B * sizeof (gint32));
+        for (int m = 0; m < 3; m++)   /* scale 1, scale 0.5, no gradient */
+          {
+            float scale = m == 1 ? 0.5f : 1.0f;
+            float *dD = dev_nan (N);
+            cpu_fn (cpu, m == 2 ? NULL : d, st, p, lab, B, n, scale);
+            gpu_fn (gpu, m == 2 ? NULL : dD, dST, dP, dLAB, B, n, scale);
+            g_autofree char *what_d = g_strdup_printf ("%s dpred (scale %g)", name, scale);
+            g_autofree char *what_l = g_strdup_printf ("%s stats loss%s", name, m == 2 ? " (no gradient)" : "");
+            if (m < 2)
+              EXPECT_CLOSE (what_d, d, dD, N, loss ? 1e-12 : 1e-10);
+            /* the loss sum: the CPU sums in double, the GPU in a float tree */
+            EXPECT_CLOSE (what_l, st, dST, 1, 1e-10);
+            /* the count is a count */
+            g_autofree float *got = down (dST, 2);
+            g_test_message ("%s stats correct: %g, %g", name, st[1], got[1]);
+            g_assert_cmpfloat (got[1], ==, st[1]);
+          }
+        g_assert_cmpfloat (st[1], >=, 2.0f + 3 * ((B + 2) / 3));   /* the planted rows count, each call */
+        dev_free_all ();
+      }
+}
+
+/* Optimizers: several steps in a row from the same start, every flag
+ * combination at n = 4099 (17 blocks, the last nearly idle), then all
+ * flags on at n = 70001 (274 blocks, over 65535 elements). */
+#define OPT_STEPS 4
+
+static void
+test_optim_sgd (void)
+{
+  if (!need_gpu ())
+    return;
+  for (int c = 0; c < 9; c++)
+    {
+      gsize n = c < 8 ? 4099 : 70001;
+      int f = c < 8 ? c : 7;
+      float mom = f & 1 ? 0.9f : 0.0f, wd = f & 2 ? 0.01f : 0.0f;
+      gboolean nesterov = (f & 4) != 0;   /* without momentum: ignored */
+      g_autofree float *w = randv (n, 400 + c, -1, 1), *vel = g_new0 (float, n);
+      /* as LamOptimizer: no velocity buffer without momentum */
+      float *dW = dev_up (w, n), *dV = mom != 0 ? dev_up (vel, n) : NULL;
+      for (int t = 1; t <= OPT_STEPS; t++)
+        {
+          g_autofree float *g = randv (n, 410 + 10 * c + t, -1, 1);
+          float *dG = dev_up (g, n);
+          cpu->ops->sgd_step (cpu, w, g, dV ? vel : NULL, n, 0.1f, mom, wd, nesterov);
+          gpu->ops->sgd_step (gpu, dW, dG, dV, n, 0.1f, mom, wd, nesterov);
+          g_autofree char *what = g_strdup_printf ("sgd (n %" G_GSIZE_FORMAT ", momentum %g%s, wd %g) step %d",
+                                                   n, mom, nesterov ? ", nesterov" : "", wd, t);
+          EXPECT_CLOSE (what, w, dW, n, 1e-12);
+          if (dV)
+            EXPECT_CLOSE ("sgd velocity", vel, dV, n, 1e-12);
+        }
+      dev_free_all ();
+    }
+}
+
+static void
+test_optim_adam (void)
+{
+  if (!need_gpu ())
+    return;
+  for (int c = 0; c < 5; c++)
+    {
+      gsize n = c < 4 ? 4099 : 70001;
+      int f = c < 4 ? c : 3;
+      float wd = f & 1 ? 0.05f : 0.0f;
+      gboolean decoupled = (f & 2) != 0;   /* AdamW */
+      g_autofree float *w = randv (n, 500 + c, -1, 1), *m = g_new0 (float, n), *v = g_new0 (float, n);
+      float *dW = dev_up (w, n), *dM = dev_up (m, n), *dV = dev_up (v, n);
+      for (int t = 1; t <= OPT_STEPS; t++)   /* t drives the bias correction */
+        {
+          g_autofree float *g = randv (n, 510 + 10 * c + t, -1, 1);
+          if (t == 1)   /* zero first gradients: m̂ = v̂ = 0, the step is 0 / eps */
+            for (gsize i = 0; i < n; i += 97)
+              g[i] = 0;
+          float *dG = dev_up (g, n);
+          cpu->ops->adam_step (cpu, w, g, m, v, n, 0.01f, 0.9f, 0.999f, 1e-8f, wd, decoupled, t);
+          gpu->ops->adam_step (gpu, dW, dG, dM, dV, n, 0.01f, 0.9f, 0.999f, 1e-8f, wd, decoupled, t);
+          g_autofree char *what = g_strdup_printf ("%s (n %" G_GSIZE_FORMAT ", wd %g) step %d",
+                                                   decoupled ? "adamw" : "adam", n, wd, t);
+          EXPECT_CLOSE (what, w, dW, n, 1e-12);
+          EXPECT_CLOSE ("adam m", m, dM, n, 1e-12);
+          EXPECT_CLOSE ("adam v", v, dV, n, 1e-12);
+        }
+      dev_free_all ();
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -804,6 +1156,14 @@ main (int argc, char **argv)
   g_test_add_func ("/backend/cuda/seq/layernorm", test_seq_layernorm);
   g_test_add_func ("/backend/cuda/seq/embedding", test_seq_embedding);
   g_test_add_func ("/backend/cuda/seq/lc2d", test_seq_lc2d);
+  g_test_add_func ("/backend/cuda/memory", test_memory);
+  g_test_add_func ("/backend/cuda/gather", test_gather);
+  g_test_add_func ("/backend/cuda/mul-axpy", test_mul_axpy);
+  g_test_add_func ("/backend/cuda/concat", test_concat);
+  g_test_add_func ("/backend/cuda/gap", test_gap);
+  g_test_add_func ("/backend/cuda/losses", test_losses);
+  g_test_add_func ("/backend/cuda/optim/sgd", test_optim_sgd);
+  g_test_add_func ("/backend/cuda/optim/adam", test_optim_adam);
   int ret = g_test_run ();
   lam_backend_free (gpu);
   lam_backend_free (cpu);
