@@ -53,11 +53,16 @@ float *_lam_cuda_scratch (LamCuda *cu, size_t n);
  * the caller may change them after we return. NULL on failure. */
 const gint32 *_lam_cuda_upload_idx (LamCuda *cu, const gint32 *idx, int B);
 
+/* Blocks of `threads` for n elements, one element per thread: the grid's
+ * x may reach 2^31 - 1 blocks on every GPU Lamina builds for (sm_75 and
+ * newer), which covers any tensor that fits in memory; kernels index with
+ * size_t. (It was capped at 65535 x 32 blocks, which left elements past
+ * about 537 million unwritten.) */
 static inline unsigned
 lam_cuda_blocks (size_t n, unsigned threads)
 {
   size_t b = (n + threads - 1) / threads;
-  return (unsigned) (b > 65535u * 32u ? 65535u * 32u : (b == 0 ? 1 : b));
+  return (unsigned) (b > 0x7fffffffu ? 0x7fffffffu : (b == 0 ? 1 : b));
 }
 
 /* Row-major sgemm on cuBLAS (column-major): C[M,N] = alpha·op(A)·op(B) + beta·C. */
