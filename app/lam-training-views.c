@@ -16,6 +16,7 @@
 
 #include <adwaita.h>
 
+#include "lam-layer-style.h"
 #include "lam-training-views.h"
 #include "lam-views.h"
 #include "lam-seq-views.h"
@@ -178,8 +179,10 @@ update_sample_captions (LamTrainingViews *self)
   if (self->images)
     {
       gsize size = lam_dataset_sample_size (v);
+      /* the true class is in the verdict beside the image */
+      g_autofree char *which = g_strdup_printf ("Validation sample %d", self->sample);
       lam_prediction_view_set_image (self->prediction, v->images + (gsize) self->sample * size, v->shape.d[0],
-                                     v->shape.d[1], v->shape.d[2], caption);
+                                     v->shape.d[1], v->shape.d[2], which);
     }
 }
 
@@ -211,7 +214,8 @@ apply (LamTrainingViews *self, LamSnapshot *s)
     }
   if ((s->what & LAM_SNAPSHOT_PREDICTIONS) && s->view_set != NULL && s->view_set == self->view_set)
     {
-      g_autofree char *title = g_strdup_printf ("Validation set, %d samples, at step %d", s->view_set->n, s->step);
+      g_autofree char *n = lam_format_count (s->view_set->n), *step = lam_format_count (s->step);
+      g_autofree char *title = g_strdup_printf ("Validation set: %s samples at step %s", n, step);
       lam_confusion_view_set_data (self->confusion, s->pred, s->view_set->labels, s->view_set->n,
                                    s->view_set->n_classes, class_names (self));
       lam_confusion_view_set_title (self->confusion, title);

@@ -27,6 +27,10 @@ struct _LamWindow {
   LamStartView         *start_view;
   LamPalette           *palette;
   LamGraphView         *graph_view;
+  GtkRevealer          *canvas_tools_revealer;
+  GtkWidget            *canvas_tools;
+  GtkWidget            *canvas_tidy;
+  GtkWidget            *canvas_tidy_separator;
   LamInspector         *inspector;
   GtkRevealer          *problem_revealer;
   GtkLabel             *problem_label;
@@ -54,6 +58,8 @@ struct _LamWindow {
   GtkNativeDialog      *chooser;       /* the open or save dialog while it is up */
   gboolean              closing;       /* the user agreed to lose unsaved work */
   gboolean              views_shown;   /* the training views replaced the placeholder */
+  gboolean              tools_fit;     /* the canvas is tall enough for its tools */
+  guint                 tools_idle_id; /* shows or hides them after an allocation */
 
   /* LAMINA_FRAME_LOG: frame times, for bench/window-training */
   FILE                 *frame_log;

@@ -170,6 +170,61 @@ update_problem (LamWindow *self)
   update_train_button (self);
 }
 
+/* ------------------------------------------------------------------ */
+/* The canvas tools */
+
+/* What the tools cover from the canvas' bottom-right corner, and a gap:
+ * fitting the network keeps clear of it. */
+static void
+update_canvas_corner (LamWindow *self)
+{
+  int w = 0, h = 0;
+
+  if (gtk_revealer_get_reveal_child (self->canvas_tools_revealer))
+    {
+      /* the sizes include the margins from the canvas' edges */
+      gtk_widget_measure (GTK_WIDGET (self->canvas_tools_revealer), GTK_ORIENTATION_HORIZONTAL, -1, NULL, &w,
+                          NULL, NULL);
+      gtk_widget_measure (GTK_WIDGET (self->canvas_tools_revealer), GTK_ORIENTATION_VERTICAL, w, NULL, &h, NULL,
+                          NULL);
+      w += 8;
+      h += 8;
+    }
+  lam_graph_view_set_reserved_corner (self->graph_view, w, h);
+}
+
+static gboolean
+apply_tools_fit (gpointer data)
+{
+  LamWindow *self = data;
+
+  self->tools_idle_id = 0;
+  gtk_revealer_set_reveal_child (self->canvas_tools_revealer, self->tools_fit);
+  update_canvas_corner (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* The alignment places the tools; this decides whether the canvas is
+ * tall enough for them and a layer above them (it is not on a 1280x720
+ * screen while training): they fade out and come back when it grows.
+ * The revealer itself stays, so that the overlay asks again. */
+static gboolean
+on_canvas_tools_position (LamWindow *self, GtkWidget *child, GdkRectangle *allocation, GtkOverlay *overlay)
+{
+  int tools_h = 0, canvas_h = gtk_widget_get_height (GTK_WIDGET (self->graph_view));
+
+  if (child != GTK_WIDGET (self->canvas_tools_revealer))
+    return FALSE;
+  gtk_widget_measure (self->canvas_tools, GTK_ORIENTATION_VERTICAL, -1, NULL, &tools_h, NULL, NULL);
+  /* room for a layer above them at 70% (see lam-graph-view.c, fit) */
+  self->tools_fit = canvas_h >= tools_h * 7 / 2;
+  /* not now: showing or hiding a widget while the overlay lays it out
+   * would ask for another layout in the middle of this one */
+  if (self->tools_fit != gtk_revealer_get_reveal_child (self->canvas_tools_revealer) && self->tools_idle_id == 0)
+    self->tools_idle_id = g_idle_add (apply_tools_fit, self);
+  return FALSE;
+}
+
 /* Status, progress, the editor's lock: everything that follows the run. */
 static void
 update_training (LamWindow *self)
@@ -206,6 +261,13 @@ update_training (LamWindow *self)
 
   /* no edits while the trainer runs: pausing allows them again */
   lam_graph_view_set_editable (self->graph_view, !locked);
+  /* tidying is an edit: its button leaves the canvas tools meanwhile */
+  if (gtk_widget_get_visible (self->canvas_tidy) == locked)
+    {
+      gtk_widget_set_visible (self->canvas_tidy, !locked);
+      gtk_widget_set_visible (self->canvas_tidy_separator, !locked);
+      update_canvas_corner (self);
+    }
   lam_inspector_set_editable (self->inspector, !locked);
   gtk_widget_set_sensitive (GTK_WIDGET (self->palette), !locked);
   gtk_label_set_text (self->locked_label, state == LAM_SESSION_PREPARING
@@ -742,6 +804,9 @@ _lam_window_show_training (LamWindow *self)
     if (h > 0)
       gtk_paned_set_position (self->editor_paned, MAX (h * 7 / 20, 200));
   }
+  /* the canvas is much shorter now: show the network's start again, clear
+   * of the canvas tools, rather than whatever was in its middle */
+  lam_graph_view_queue_show_network (self->graph_view);
 }
 
 void
@@ -987,6 +1052,7 @@ lam_window_dispose (GObject *object)
   g_clear_object (&self->chooser);
   stop_frame_log (self);
   g_clear_handle_id (&self->status_timeout_id, g_source_remove);
+  g_clear_handle_id (&self->tools_idle_id, g_source_remove);
   if (self->session != NULL)
     {
       /* stop training now: a task may still hold the session a moment */
@@ -1031,6 +1097,10 @@ lam_window_class_init (LamWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, LamWindow, start_view);
   gtk_widget_class_bind_template_child (widget_class, LamWindow, palette);
   gtk_widget_class_bind_template_child (widget_class, LamWindow, graph_view);
+  gtk_widget_class_bind_template_child (widget_class, LamWindow, canvas_tools_revealer);
+  gtk_widget_class_bind_template_child (widget_class, LamWindow, canvas_tools);
+  gtk_widget_class_bind_template_child (widget_class, LamWindow, canvas_tidy);
+  gtk_widget_class_bind_template_child (widget_class, LamWindow, canvas_tidy_separator);
   gtk_widget_class_bind_template_child (widget_class, LamWindow, inspector);
   gtk_widget_class_bind_template_child (widget_class, LamWindow, problem_revealer);
   gtk_widget_class_bind_template_child (widget_class, LamWindow, problem_label);
@@ -1053,6 +1123,7 @@ lam_window_class_init (LamWindowClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, on_selection_changed);
   gtk_widget_class_bind_template_callback (widget_class, on_node_activated);
   gtk_widget_class_bind_template_callback (widget_class, on_zoom_changed);
+  gtk_widget_class_bind_template_callback (widget_class, on_canvas_tools_position);
   gtk_widget_class_bind_template_callback (widget_class, on_inspector_select_node);
   gtk_widget_class_bind_template_callback (widget_class, on_palette_layer_activated);
   gtk_widget_class_bind_template_callback (widget_class, on_views_node_activated);
@@ -1087,6 +1158,7 @@ lam_window_init (LamWindow *self)
   on_network_changed (self);
   update_training (self);
   on_zoom_changed (self);
+  update_canvas_corner (self);
   _lam_window_show_start (self);
 }
 

@@ -12,7 +12,8 @@
  * too, once the run is paused). The sequence pages in the window: a
  * Transformer's attention (Alt+7) and a character LSTM's text (Alt+8),
  * their values and their pixels; the gallery of mistakes scrolls; the
- * window fits a 1280×720 screen while it trains.
+ * window fits a 1280×720 screen while it trains, the predictions page's
+ * texts whole; the canvas' zoom tools cover no layer.
  *
  * Needs an X display (Xvfb) and GTK_A11Y=none, GSK_RENDERER=cairo:
  *   xvfb-run -a -s "-screen 0 1280x800x24" meson test -C build --suite gui
@@ -1700,6 +1701,37 @@ test_gallery_scrolls (void)
   close_window (win);
 }
 
+static gboolean
+predictions_shown (LamWindow *win, gpointer data)
+{
+  GtkWidget *pv = lam_training_views_get_view (win->training_views, "prediction");
+  GtkWidget *cv = lam_training_views_get_view (win->training_views, "confusion");
+
+  return lam_prediction_view_get_predicted (LAM_PREDICTION_VIEW (pv)) >= 0
+         && lam_confusion_view_get_n_classes (LAM_CONFUSION_VIEW (cv)) > 0;
+}
+
+/* The predictions page at the window's size: the headline ("Predicted /
+ * Shirt 71%"), the verdict, the caption, the class names beside the bars
+ * and the confusion matrix's title all read whole, none shortened. */
+static void
+assert_predictions_readable (LamWindow *win)
+{
+  GtkWidget *pv = lam_training_views_get_view (win->training_views, "prediction");
+  GtkWidget *cv = lam_training_views_get_view (win->training_views, "confusion");
+
+  show_page (win, "predictions");
+  wait_for_cond (win, predictions_shown, NULL, 30, "predictions");
+  wait_mapped (pv);
+  wait_mapped (cv);
+  g_test_message ("predictions %d × %d, confusion %d × %d: %u and %u texts cut", gtk_widget_get_width (pv),
+                  gtk_widget_get_height (pv), gtk_widget_get_width (cv), gtk_widget_get_height (cv),
+                  lam_prediction_view_get_n_cut_texts (LAM_PREDICTION_VIEW (pv)),
+                  lam_confusion_view_get_n_cut_texts (LAM_CONFUSION_VIEW (cv)));
+  g_assert_cmpuint (lam_prediction_view_get_n_cut_texts (LAM_PREDICTION_VIEW (pv)), ==, 0);
+  g_assert_cmpuint (lam_confusion_view_get_n_cut_texts (LAM_CONFUSION_VIEW (cv)), ==, 0);
+}
+
 /* On a 1280×720 screen (a school projector): the window fits while it
  * trains, whatever the page and the network. */
 static void
@@ -1752,6 +1784,8 @@ test_fits_1280 (void)
           g_assert_cmpint (gtk_widget_get_width (GTK_WIDGET (win)), <=, 1280);
           g_assert_cmpint (gtk_widget_get_height (GTK_WIDGET (win)), <=, 720);
         }
+      if (p == 0)
+        assert_predictions_readable (win);
       /* and the training panel's rows fit in it, none cut off at its edge */
       {
         GtkWidget *scrolled = find_descendant (GTK_WIDGET (win->training_panel), GTK_TYPE_SCROLLED_WINDOW, NULL);
@@ -1763,6 +1797,98 @@ test_fits_1280 (void)
       g_assert_cmpint (lam_training_session_get_state (win->session), ==, LAM_SESSION_RUNNING);
       close_window (win);
     }
+}
+
+/* Until w's size stays the same for a few frames: banners and the canvas
+ * tools slide and fade in. */
+static void
+wait_settled (GtkWidget *w)
+{
+  gint64 end = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  int same = 0, width = -1, height = -1;
+
+  while (same < 4)
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, end);
+      run_for (80);
+      if (gtk_widget_get_width (w) == width && gtk_widget_get_height (w) == height)
+        same++;
+      else
+        same = 0;
+      width = gtk_widget_get_width (w);
+      height = gtk_widget_get_height (w);
+    }
+  wait_mapped (w);
+}
+
+/* The zoom tools float over the canvas' bottom-right corner: while LeNet-5
+ * trains at 1400x900 (the canvas a band above the views) they cover no
+ * layer, the network shown from its input above them; at 1280x720 the
+ * canvas is too short for both, and they fade out while the layers show
+ * whole. A long chain opens at 100% (fitting all 14 layers would make
+ * them illegible on a projector). */
+/* LeNet-5 training in a window of w × h, the canvas settled. */
+static LamWindow *
+lenet_training_at (int w, int h)
+{
+  LamWindow *win = preset_window ("lenet5", 512, 32, 1000);
+  GtkWidget *gv = GTK_WIDGET (win->graph_view);
+
+  /* a long chain opens at 100%, from its input */
+  g_assert_cmpfloat (lam_graph_view_get_zoom (win->graph_view), ==, 1.0);
+  gtk_window_set_default_size (GTK_WINDOW (win), w, h);
+  wait_settled (gv);
+  activate (win, "train.start");
+  wait_state (win, LAM_SESSION_RUNNING);
+  wait_step (win, 2);
+  g_assert_true (gtk_revealer_get_reveal_child (win->locked_revealer));
+  wait_settled (gv);
+  g_test_message ("%d × %d: canvas %d × %d, zoom %.2f", w, h, gtk_widget_get_width (gv), gtk_widget_get_height (gv),
+                  lam_graph_view_get_zoom (win->graph_view));
+  return win;
+}
+
+static void
+test_canvas_tools (void)
+{
+  LamWindow *win = lenet_training_at (1400, 900);
+  GtkWidget *gv = GTK_WIDGET (win->graph_view);
+  const LamGraph *g = lam_network_get_graph (win->network);
+  graphene_rect_t tools, r;
+  guint n_seen = 0;
+
+  g_assert_cmpint (gtk_widget_get_height (gv), <, 260);
+  g_assert_true (gtk_revealer_get_reveal_child (win->canvas_tools_revealer));
+  g_assert_false (gtk_widget_get_visible (win->canvas_tidy));   /* an edit: not while training */
+  g_assert_true (gtk_widget_compute_bounds (win->canvas_tools, gv, &tools));
+  for (guint i = 0; i < g->nodes->len; i++)
+    {
+      const LamNode *n = g_ptr_array_index (g->nodes, i);
+      g_assert_true (lam_graph_view_get_node_area (win->graph_view, n->name, &r));
+      if (r.origin.x >= gtk_widget_get_width (gv))
+        continue;
+      n_seen++;
+      g_assert_false (graphene_rect_intersection (&r, &tools, NULL));
+      g_assert_cmpfloat (r.origin.y, >=, 0);
+      g_assert_cmpfloat (r.origin.y + r.size.height, <=, gtk_widget_get_height (gv));
+    }
+  g_assert_cmpuint (n_seen, >=, 4);
+  g_assert_true (lam_graph_view_get_node_area (win->graph_view, "input", &r));
+  g_assert_cmpfloat (r.origin.x, >=, 0);
+  /* legible: 100% on a 1400x900 screen, a little less where the window
+   * cannot be that big (1280x800) */
+  g_assert_cmpfloat (lam_graph_view_get_zoom (win->graph_view), >=, 0.7);
+  close_window (win);
+
+  win = lenet_training_at (1280, 720);
+  gv = GTK_WIDGET (win->graph_view);
+  g_assert_false (gtk_revealer_get_reveal_child (win->canvas_tools_revealer));
+  g_assert_true (lam_graph_view_get_node_area (win->graph_view, "input", &r));
+  g_assert_cmpfloat (r.origin.x, >=, 0);
+  g_assert_cmpfloat (r.origin.y, >=, 0);
+  g_assert_cmpfloat (r.origin.y + r.size.height, <=, gtk_widget_get_height (gv));
+  g_assert_cmpint (lam_training_session_get_state (win->session), ==, LAM_SESSION_RUNNING);
+  close_window (win);
 }
 
 int
@@ -1796,6 +1922,7 @@ main (int argc, char **argv)
   g_test_add_func ("/gui/training/text-page", test_text_page);
   g_test_add_func ("/gui/training/gallery-scrolls", test_gallery_scrolls);
   g_test_add_func ("/gui/training/fits-1280", test_fits_1280);
+  g_test_add_func ("/gui/training/canvas-tools", test_canvas_tools);
   ret = g_test_run ();
 
   g_object_unref (app);

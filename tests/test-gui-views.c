@@ -871,9 +871,80 @@ test_prediction_view (void)
   /* the image, red and crisp */
   assert_color (pixel (&img, 20, 20), 0xff0000, 0);
 
+  /* every text whole */
+  g_assert_cmpuint (lam_prediction_view_get_n_cut_texts (pv), ==, 0);
+
   lam_prediction_view_clear (pv);
   g_assert_cmpint (lam_prediction_view_get_predicted (pv), ==, -1);
   gtk_window_destroy (GTK_WINDOW (window));
+}
+
+static const char *const fashion_names[] = { "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal",
+                                             "Shirt", "Sneaker", "Bag", "Ankle boot", NULL };
+
+/* The predictions page's two views at the sizes they get in the window,
+ * 1280x720 while training (the narrowest) and 1400x900: the headline,
+ * the verdict, the caption, every class name and the confusion matrix's
+ * title read whole, nothing shortened with "…". */
+static void
+test_prediction_texts_fit (void)
+{
+  const struct { int w, h; } sizes[] = { { 318, 420 }, { 318, 500 }, { 280, 420 } };
+  const float probs[10] = { 0.001f, 0.0f, 0.12f, 0.20f, 0.02f, 0.0f, 0.655f, 0.0f, 0.004f, 0.0f };
+  guint8 image[28 * 28];
+
+  for (int i = 0; i < 28 * 28; i++)
+    image[i] = (guint8) (i * 7);
+  for (guint i = 0; i < G_N_ELEMENTS (sizes); i++)
+    {
+      GtkWidget *view = lam_prediction_view_new ();
+      GtkWidget *window = show (view, sizes[i].w, sizes[i].h);
+      LamPredictionView *pv = LAM_PREDICTION_VIEW (view);
+      graphene_rect_t r0, r9;
+
+      lam_prediction_view_set_image (pv, image, 1, 28, 28, "Validation sample 13");
+      /* a long name predicted, a long one true: the widest headline and verdict */
+      {
+        float p[10];
+        memcpy (p, probs, sizeof p);
+        p[0] = 0.655f, p[6] = 0.001f;
+        lam_prediction_view_set_probabilities (pv, p, 10, fashion_names, 9);
+      }
+      wait_frames (3);
+      g_test_message ("%d × %d: %u texts cut", gtk_widget_get_width (view), gtk_widget_get_height (view),
+                      lam_prediction_view_get_n_cut_texts (pv));
+      g_assert_cmpuint (lam_prediction_view_get_n_cut_texts (pv), ==, 0);
+      lam_prediction_view_set_probabilities (pv, probs, 10, fashion_names, 3);
+      wait_frames (3);
+      g_assert_cmpuint (lam_prediction_view_get_n_cut_texts (pv), ==, 0);
+      /* the bars keep a width that shows a share, inside the view */
+      g_assert_true (lam_prediction_view_get_bar_rect (pv, 0, &r0));
+      g_assert_true (lam_prediction_view_get_bar_rect (pv, 9, &r9));
+      g_assert_cmpfloat (r0.size.width, >=, 50);
+      g_assert_cmpfloat (r0.origin.x + r0.size.width, <, gtk_widget_get_width (view));
+      g_assert_cmpfloat (r9.origin.y + r9.size.height, <=, gtk_widget_get_height (view));
+      gtk_window_destroy (GTK_WINDOW (window));
+    }
+
+  for (guint i = 0; i < 2; i++)
+    {
+      GtkWidget *view = lam_confusion_view_new ();
+      GtkWidget *window = show (view, i == 0 ? 352 : 470, i == 0 ? 280 : 330);
+      LamConfusionView *cv = LAM_CONFUSION_VIEW (view);
+      int pred[1000];
+      guint8 labels[1000];
+
+      for (int k = 0; k < 1000; k++)
+        {
+          labels[k] = k % 10;
+          pred[k] = k % 9 == 0 ? (k + 3) % 10 : k % 10;
+        }
+      lam_confusion_view_set_data (cv, pred, labels, 1000, 10, fashion_names);
+      lam_confusion_view_set_title (cv, "Validation set: 1,000 samples at step 12,345");
+      wait_frames (3);
+      g_assert_cmpuint (lam_confusion_view_get_n_cut_texts (cv), ==, 0);
+      gtk_window_destroy (GTK_WINDOW (window));
+    }
 }
 
 static void on_cell (LamConfusionView *v, int t, int p, int *out) { out[0] = t, out[1] = p; }
@@ -1149,6 +1220,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/gui/views/sample-browser", test_sample_browser);
   g_test_add_func ("/gui/views/prediction-view", test_prediction_view);
   g_test_add_func ("/gui/views/confusion-view", test_confusion_view);
+  g_test_add_func ("/gui/views/prediction-texts-fit", test_prediction_texts_fit);
   g_test_add_func ("/gui/views/boundary-view", test_boundary_view);
   g_test_add_func ("/gui/views/data/trainer", test_view_data);
   g_test_add_func ("/gui/views/data/weights", test_view_data_weights);

@@ -40,6 +40,7 @@
 #define GRID         30.0
 #define KEY_STEP     10.0     /* graph units per Ctrl+arrow */
 #define FIRST_ZOOM   1.0      /* a loaded network is shown at least this big */
+#define SHORT_ZOOM   0.7      /* but down to this to show whole layers on a short canvas */
 
 typedef enum {
   MODE_NONE,
@@ -74,6 +75,10 @@ struct _LamGraphView {
 
   double      zoom, tx, ty;
   gboolean    fit_pending;
+  gboolean    fitted;           /* the view is still as the last fit left it */
+  double      fit_min_zoom;     /* that fit's least zoom, to fit again when the size changes */
+  graphene_rect_t fit_bounds;   /* and the graph's bounds then */
+  int         corner_w, corner_h;  /* what the floating tools cover, from the bottom-right */
   int         alloc_w, alloc_h;  /* the last size, to keep the centre when it changes */
   double      zoom_begin;       /* at the start of a pinch */
 
@@ -352,6 +357,7 @@ set_zoom_at (LamGraphView *self, double zoom, double x, double y)
   /* keep the graph point under (x, y) where it is */
   self->tx = x - (x - self->tx) * zoom / self->zoom;
   self->ty = y - (y - self->ty) * zoom / self->zoom;
+  self->fitted = FALSE;
   self->zoom = zoom;
   gtk_widget_queue_draw (GTK_WIDGET (self));
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ZOOM]);
@@ -377,38 +383,96 @@ graph_bounds (LamGraphView *self, graphene_rect_t *out)
   return TRUE;
 }
 
+/* The zoom and offset that fit bounds b into w × h less margins mx, my:
+ * no bigger than 1, and no smaller than min_w for the width or min_h for
+ * the height; too wide at that, it is shown from its left (the input). */
+static void
+fit_into (const graphene_rect_t *b, double w, double h, double mx, double my, double min_w,
+          double min_h, double *zoom, double *tx, double *ty)
+{
+  double z = MIN (CLAMP ((w - 2 * mx) / b->size.width, min_w, 1.0),
+                  CLAMP ((h - 2 * my) / b->size.height, min_h, 1.0));
+
+  *zoom = z;
+  if (b->size.width * z <= w - 2 * mx)
+    *tx = (w - b->size.width * z) / 2 - b->origin.x * z;
+  else
+    *tx = mx - b->origin.x * z;
+  *ty = (h - b->size.height * z) / 2 - b->origin.y * z;
+}
+
+/* Whether bounds b at (zoom, tx, ty) reach under the tools' corner. */
+static gboolean
+under_corner (LamGraphView *self, const graphene_rect_t *b, double zoom, double tx, double ty, int w, int h)
+{
+  if (self->corner_w <= 0 || self->corner_h <= 0)
+    return FALSE;
+  return tx + (b->origin.x + b->size.width) * zoom > w - self->corner_w
+         && ty + (b->origin.y + b->size.height) * zoom > h - self->corner_h;
+}
+
 /* Fits the graph; with min_zoom above MIN_ZOOM a wide graph is shown
- * from its start (the input) at a legible size instead. */
+ * from its start (the input) at a legible size instead, and on a short
+ * canvas (while training) its layers are shown whole down to SHORT_ZOOM.
+ * Where the tools floating in the bottom-right corner would cover part
+ * of it, it goes above them or left of them if it stays legible there. */
 static void
 fit (LamGraphView *self, double min_zoom)
 {
   int w = gtk_widget_get_width (GTK_WIDGET (self));
   int h = gtk_widget_get_height (GTK_WIDGET (self));
   graphene_rect_t b;
-  double margin = 36, zoom;
+  double mx = 36, my = MIN (36, round (h * 0.08)), zoom, tx, ty;
 
+  self->fit_min_zoom = min_zoom;
   if (w <= 0 || h <= 0)
     {
       self->fit_pending = TRUE;
       return;
     }
   self->fit_pending = FALSE;
+  self->fitted = TRUE;
+  self->fit_bounds = GRAPHENE_RECT_INIT (0, 0, 0, 0);
   if (!graph_bounds (self, &b))
     {
-      self->zoom = 1;
-      self->tx = w / 2.0 - NODE_W / 2;
-      self->ty = h / 2.0 - NODE_H / 2;
+      zoom = 1;
+      tx = w / 2.0 - NODE_W / 2;
+      ty = h / 2.0 - NODE_H / 2;
     }
   else
     {
-      zoom = MIN ((w - 2 * margin) / b.size.width, (h - 2 * margin) / b.size.height);
-      self->zoom = CLAMP (zoom, min_zoom, 1.0);
-      if (b.size.width * self->zoom <= w - 2 * margin)
-        self->tx = (w - b.size.width * self->zoom) / 2 - b.origin.x * self->zoom;
-      else
-        self->tx = margin - b.origin.x * self->zoom;
-      self->ty = (h - b.size.height * self->zoom) / 2 - b.origin.y * self->zoom;
+      double least = MIN (min_zoom, SHORT_ZOOM);
+
+      self->fit_bounds = b;
+      fit_into (&b, w, h, mx, my, min_zoom, least, &zoom, &tx, &ty);
+      if (under_corner (self, &b, zoom, tx, ty, w, h))
+        {
+          double band = h - self->corner_h, column = w - self->corner_w;
+          double my2 = MIN (36, round (band * 0.08)), z2 = 0, tx2, ty2, z3 = 0, tx3, ty3;
+
+          /* above the tools: as wide as before, shorter */
+          if (band > 0)
+            {
+              fit_into (&b, w, band, mx, my2, min_zoom, least, &z2, &tx2, &ty2);
+              if (b.size.height * z2 > band - 2 * my2 + 0.5)
+                z2 = 0;
+            }
+          /* left of them: as tall as before, narrower */
+          if (column > 2 * mx)
+            {
+              fit_into (&b, column, h, mx, my, least, least, &z3, &tx3, &ty3);
+              if (b.size.width * z3 > column - 2 * mx + 0.5)
+                z3 = 0;
+            }
+          if (z2 > 0 && z2 >= z3)
+            zoom = z2, tx = tx2, ty = ty2;
+          else if (z3 > 0)
+            zoom = z3, tx = tx3, ty = ty3;
+        }
     }
+  self->zoom = zoom;
+  self->tx = tx;
+  self->ty = ty;
   gtk_widget_queue_draw (GTK_WIDGET (self));
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ZOOM]);
 }
@@ -1008,6 +1072,7 @@ on_pan_update (GtkGestureDrag *gesture, double dx, double dy, LamGraphView *self
     return;
   self->tx = self->pan_tx + dx;
   self->ty = self->pan_ty + dy;
+  self->fitted = FALSE;
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
@@ -1058,6 +1123,7 @@ on_scroll (GtkEventControllerScroll *scroll, double dx, double dy, LamGraphView 
     }
   self->tx -= dx * step;
   self->ty -= dy * step;
+  self->fitted = FALSE;
   gtk_widget_queue_draw (GTK_WIDGET (self));
   return TRUE;
 }
@@ -1361,6 +1427,15 @@ on_network_changed (LamGraphView *self, LamNetwork *network)
         }
     }
   self->hover = (Hit) { HIT_NONE };
+  /* layers added or moved since the view was fitted: a new size keeps
+   * the view where the user works rather than fitting again */
+  if (self->fitted)
+    {
+      graphene_rect_t b = GRAPHENE_RECT_INIT (0, 0, 0, 0);
+      graph_bounds (self, &b);
+      if (!graphene_rect_equal (&b, &self->fit_bounds))
+        self->fitted = FALSE;
+    }
   if (pruned)
     selection_changed (self);
   else
@@ -1408,7 +1483,14 @@ lam_graph_view_size_allocate (GtkWidget *widget, int width, int height, int base
   LamGraphView *self = LAM_GRAPH_VIEW (widget);
 
   if (self->fit_pending)
-    fit (self, FIRST_ZOOM);
+    fit (self, self->fit_min_zoom);
+  else if (self->fitted && (width != self->alloc_w || height != self->alloc_h))
+    {
+      /* nobody moved the view since it was fitted: fit it again (the
+       * canvas shrinks in steps when training starts, its banner slides
+       * in and out) */
+      fit (self, self->fit_min_zoom);
+    }
   else if (self->alloc_w > 0 && self->alloc_h > 0)
     {
       /* a pane or the window was resized: what was in the middle stays there */
@@ -1545,6 +1627,7 @@ lam_graph_view_init (LamGraphView *self)
   self->editable = TRUE;
   self->zoom = 1.0;
   self->fit_pending = TRUE;
+  self->fit_min_zoom = FIRST_ZOOM;
 
   gtk_widget_set_focusable (widget, TRUE);
   gtk_widget_set_hexpand (widget, TRUE);
@@ -1835,6 +1918,34 @@ lam_graph_view_show_network (LamGraphView *self)
 }
 
 void
+lam_graph_view_queue_show_network (LamGraphView *self)
+{
+  g_return_if_fail (LAM_IS_GRAPH_VIEW (self));
+  self->fit_pending = TRUE;
+  self->fit_min_zoom = FIRST_ZOOM;
+  gtk_widget_queue_allocate (GTK_WIDGET (self));
+}
+
+void
+lam_graph_view_set_reserved_corner (LamGraphView *self, int width, int height)
+{
+  g_return_if_fail (LAM_IS_GRAPH_VIEW (self));
+
+  width = MAX (width, 0);
+  height = MAX (height, 0);
+  if (width == self->corner_w && height == self->corner_h)
+    return;
+  self->corner_w = width;
+  self->corner_h = height;
+  /* a fitted view fits again, clear of the tools (or using their room) */
+  if (self->fitted)
+    {
+      self->fit_pending = TRUE;
+      gtk_widget_queue_allocate (GTK_WIDGET (self));
+    }
+}
+
+void
 lam_graph_view_reveal (LamGraphView *self, const char *name)
 {
   const LamNode *n;
@@ -1847,6 +1958,9 @@ lam_graph_view_reveal (LamGraphView *self, const char *name)
   if (self->network == NULL || (n = lam_network_get_node (self->network, name)) == NULL)
     return;
   r = node_rect (self, n);
+  if (r.origin.x < margin || r.origin.x + r.size.width > w - margin || r.origin.y < margin
+      || r.origin.y + r.size.height > h - margin)
+    self->fitted = FALSE;
   if (r.origin.x < margin)
     self->tx += margin - r.origin.x;
   else if (r.origin.x + r.size.width > w - margin)

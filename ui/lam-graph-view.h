@@ -47,6 +47,11 @@ void        lam_graph_view_zoom_out        (LamGraphView *self);
 void        lam_graph_view_zoom_to_fit     (LamGraphView *self);
 /* Fits the network, but no smaller than legible: a long one from its start. */
 void        lam_graph_view_show_network    (LamGraphView *self);
+/* The same once the view has its next size: after a pane moved. */
+void        lam_graph_view_queue_show_network (LamGraphView *self);
+/* The corner, from the bottom-right, that tools float over: fitting the
+ * network keeps it clear where it can stay legible. 0 × 0: none. */
+void        lam_graph_view_set_reserved_corner (LamGraphView *self, int width, int height);
 void        lam_graph_view_reveal          (LamGraphView *self, const char *name);
 
 /* Where a layer is drawn, in widget coordinates (for tests and popovers). */

@@ -20,6 +20,7 @@ struct _LamConfusionView {
   char      *title;
 
   int        hover_t, hover_p;
+  guint      n_cut;        /* texts that did not fit at the last draw */
 };
 
 G_DEFINE_FINAL_TYPE (LamConfusionView, lam_confusion_view, GTK_TYPE_WIDGET)
@@ -31,23 +32,75 @@ enum {
 
 static guint signals[N_SIGNALS];
 
+/* The header: the score, the caller's title, what the colours mean; a
+ * line that does not fit the width shrinks before it is shortened. */
+#define SCORE_SCALE   1.2
+#define TITLE_SCALE   0.9
+#define LEGEND_SCALE  0.85
+#define AXIS_SCALE    0.95
+#define LINE_SPACING  1.25
+
+static const char legend_text[] = "colour: share of each true class (rows add up to 100%)";
+
 typedef struct {
   double em;
-  double x, y;     /* top-left of cell (0, 0) */
+  double x, y;         /* top-left of cell (0, 0) */
   double cell;
+  double row_scale;    /* of the class names beside the rows */
+  double col_scale;    /* and of the slanted ones above the columns: closer together */
+  double row_w, col_w; /* the longest name at each */
 } Layout;
 
+static double
+header_height (LamConfusionView *self, double em)
+{
+  return em * (0.5 + LINE_SPACING * (SCORE_SCALE + (self->title ? TITLE_SCALE : 0) + LEGEND_SCALE));
+}
+
+/* The row names take as much width as the longest needs, the slanted
+ * column names as much height: the cells get the rest. */
 static void
 compute_layout (LamConfusionView *self, int width, int height, Layout *l)
 {
-  double left, top, k = MAX (self->n_classes, 1);
+  double k = MAX (self->n_classes, 1), corner = 0, names1 = 0, left, top;
+  LamViewStyle st;
 
   l->em = _lam_widget_em (GTK_WIDGET (self));
-  left = l->em * 11;
-  top = l->em * 9;
-  l->cell = floor (MAX (MIN ((width - left - l->em * 2) / k, (height - top - l->em) / k), 4));
-  l->x = round (left + MAX (0, (width - left - l->em * 2 - l->cell * k) / 2));
-  l->y = top;
+  _lam_style_begin_measure (&st, GTK_WIDGET (self));
+  for (int i = 0; i < self->n_classes; i++)
+    {
+      double w;
+      _lam_text_size (&st, self->class_names[i], 1.0, PANGO_WEIGHT_BOLD, &w, NULL);
+      names1 = MAX (names1, w);
+    }
+  {
+    double a, b;
+    _lam_text_size (&st, "predicted →", AXIS_SCALE, PANGO_WEIGHT_BOLD, &a, NULL);
+    _lam_text_size (&st, "true class ↓", AXIS_SCALE, PANGO_WEIGHT_BOLD, &b, NULL);
+    corner = MAX (a, b);
+  }
+  _lam_style_end (&st);
+  names1 = MIN (names1, l->em * 9);
+
+  /* twice: the names' size follows the cells', the cells' the names' */
+  l->row_scale = l->col_scale = 1.0;
+  for (int pass = 0; pass < 2; pass++)
+    {
+      l->row_w = ceil (names1 * l->row_scale) + 2;
+      l->col_w = ceil (names1 * l->col_scale) + 2;
+      left = MAX (l->row_w, corner) + l->em;
+      /* the slanted names, or the two axis names left of them */
+      top = header_height (self, l->em) + MAX (l->col_w * G_SQRT2 / 2 + l->em * 0.9, l->em * 3.3);
+      l->cell = floor (MAX (MIN ((width - left - l->em) / k, (height - top - l->em * 0.5) / k), 4));
+      if (pass == 0)
+        {
+          /* a row's name fills its row; slanted names stand a cell × √½ apart */
+          l->row_scale = CLAMP (l->cell / (l->em * 1.3), 0.7, 1.0);
+          l->col_scale = CLAMP (l->cell / (l->em * 1.6), 0.7, 1.0);
+        }
+    }
+  l->x = round (left + MAX (0, (width - left - l->em - l->cell * k) / 2));
+  l->y = round (top);
 }
 
 static inline int
@@ -182,6 +235,13 @@ lam_confusion_view_get_cell_rect (LamConfusionView *self, int true_class, int pr
   return TRUE;
 }
 
+guint
+lam_confusion_view_get_n_cut_texts (LamConfusionView *self)
+{
+  g_return_val_if_fail (LAM_IS_CONFUSION_VIEW (self), 0);
+  return self->n_cut;
+}
+
 char *
 lam_confusion_view_describe_cell (LamConfusionView *self, int t, int p)
 {
@@ -240,14 +300,21 @@ lam_confusion_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
     }
 
   {
-    g_autofree char *title = g_strdup_printf ("%s%s%.1f%% correct (%d of %d)",
-                                              self->title ? self->title : "",
-                                              self->title ? " — " : "",
+    g_autofree char *score = g_strdup_printf ("%.1f%% correct (%d of %d)",
                                               self->total ? 100.0 * self->correct / self->total : 0.0,
                                               self->correct, self->total);
-    _lam_text (&st, title, l.em, l.em * 0.7, 0, 0, 1.25, PANGO_WEIGHT_BOLD, NULL, 1, w - 2 * l.em);
-    _lam_text (&st, "colour: share of the true class's samples (each row adds up to 100%)", l.em,
-               l.em * 2.4, 0, 0, 0.9, PANGO_WEIGHT_NORMAL, NULL, 0.7, w - 2 * l.em);
+    double y = l.em * 0.5, tw = w - 2 * l.em;
+
+    _lam_text_fit (&st, score, l.em, y, 0, 0, SCORE_SCALE, 0.9, PANGO_WEIGHT_BOLD, NULL, 1, tw);
+    y += SCORE_SCALE * LINE_SPACING * l.em;
+    if (self->title)
+      {
+        _lam_text_fit (&st, self->title, l.em, y, 0, 0, TITLE_SCALE, 0.75, PANGO_WEIGHT_NORMAL, NULL,
+                       0.8, tw);
+        y += TITLE_SCALE * LINE_SPACING * l.em;
+      }
+    _lam_text_fit (&st, legend_text, l.em, y, 0, 0, LEGEND_SCALE, 0.7, PANGO_WEIGHT_NORMAL, NULL, 0.7,
+                   tw);
   }
 
   for (int t = 0; t < K; t++)
@@ -290,21 +357,20 @@ lam_confusion_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
     {
       gboolean hot_row = k == self->hover_t, hot_col = k == self->hover_p;
       _lam_text (&st, self->class_names[k], l.x - l.em * 0.5, l.y + (k + 0.5) * l.cell, 1, 0.5,
-                 CLAMP (l.cell / (l.em * 1.6), 0.7, 1.0),
-                 hot_row ? PANGO_WEIGHT_BOLD : PANGO_WEIGHT_NORMAL, NULL, hot_row ? 1 : 0.85,
-                 l.em * 8);
+                 l.row_scale, hot_row ? PANGO_WEIGHT_BOLD : PANGO_WEIGHT_NORMAL, NULL,
+                 hot_row ? 1 : 0.85, l.row_w);
       cairo_save (cr);
       cairo_translate (cr, l.x + (k + 0.5) * l.cell, l.y - l.em * 0.4);
       cairo_rotate (cr, -G_PI / 4);
-      _lam_text (&st, self->class_names[k], 0, 0, 0, 0.5, CLAMP (l.cell / (l.em * 1.6), 0.7, 1.0),
+      _lam_text (&st, self->class_names[k], 0, 0, 0, 0.5, l.col_scale,
                  hot_col ? PANGO_WEIGHT_BOLD : PANGO_WEIGHT_NORMAL, NULL, hot_col ? 1 : 0.85,
-                 l.em * 8);
+                 l.col_w);
       cairo_restore (cr);
     }
   /* axis names in the free corner left of the slanted column names */
-  _lam_text (&st, "true class ↓", l.x - l.em * 0.5, l.y - l.em * 0.4, 1, 1, 0.95,
+  _lam_text (&st, "true class ↓", l.x - l.em * 0.5, l.y - l.em * 0.4, 1, 1, AXIS_SCALE,
              PANGO_WEIGHT_BOLD, NULL, 0.7, 0);
-  _lam_text (&st, "predicted →", l.x - l.em * 0.5, l.y - l.em * 1.9, 1, 1, 0.95,
+  _lam_text (&st, "predicted →", l.x - l.em * 0.5, l.y - l.em * 1.9, 1, 1, AXIS_SCALE,
              PANGO_WEIGHT_BOLD, NULL, 0.7, 0);
 
   if (self->hover_t >= 0 && self->hover_p >= 0 && self->hover_t < K && self->hover_p < K)
@@ -317,6 +383,7 @@ lam_confusion_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
     }
 
 out:
+  self->n_cut = st.n_cut;
   _lam_style_end (&st);
   cairo_destroy (cr);
 }

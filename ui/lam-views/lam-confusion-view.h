@@ -37,5 +37,8 @@ gboolean   lam_confusion_view_get_cell_rect (LamConfusionView *self, int true_cl
 /* The hover text for a cell: "True Shirt, predicted T-shirt/top: 37 (12.3% of Shirt)". */
 char      *lam_confusion_view_describe_cell (LamConfusionView *self, int true_class,
                                              int pred_class);
+/* Texts that did not fit at the last draw: shortened with "…", or (the
+ * upright ones) cut at an edge. For tests. */
+guint      lam_confusion_view_get_n_cut_texts (LamConfusionView *self);
 
 G_END_DECLS

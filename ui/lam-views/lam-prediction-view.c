@@ -21,6 +21,8 @@ struct _LamPredictionView {
   cairo_surface_t *image;
   int              img_h, img_w;
   char            *caption;
+
+  guint            n_cut;       /* texts that did not fit at the last draw */
 };
 
 G_DEFINE_FINAL_TYPE (LamPredictionView, lam_prediction_view, GTK_TYPE_WIDGET)
@@ -30,42 +32,104 @@ static const GdkRGBA green_dark = { 0x57 / 255.0, 0xe3 / 255.0, 0x89 / 255.0, 1 
 static const GdkRGBA red_light = { 0xc0 / 255.0, 0x1c / 255.0, 0x28 / 255.0, 1 };
 static const GdkRGBA red_dark = { 0xff / 255.0, 0x7b / 255.0, 0x63 / 255.0, 1 };
 
+/* The headline beside the image: what the network says, whether it is
+ * right, and which sample. Scales are of the widget's font; a line that
+ * does not fit its column shrinks down to its least scale first. */
+#define KICKER_SCALE   0.9
+#define CLASS_SCALE    1.45
+#define VERDICT_SCALE  1.05
+#define CAPTION_SCALE  0.85
+#define NAME_SCALE     1.0
+#define PCT_SCALE      0.95
+#define MARKER_SCALE   0.85
+#define LINE_SPACING   1.25   /* a line's height, in ems of its own size */
+
 typedef struct {
   double em, pad;
+  gboolean side;                      /* wide: the image in a column of its own */
   double img_x, img_y, img_s_w, img_s_h;
-  double title_y;
-  double names_x, names_w;
-  double bar_x, bar_w, bars_y, line;
+  double text_x, text_y, text_w;      /* the headline */
+  double col_x;                       /* where the names' column starts */
+  double names_w, bar_x, bar_w, bars_y, line;
+  double pct_w;
+  gboolean markers;                   /* "true" / "predicted" after the numbers */
 } Layout;
+
+/* The caption goes under the image when the image has a column of its
+ * own, else it is the headline's last line. */
+static double
+headline_height (LamPredictionView *self, double em, gboolean side)
+{
+  double h = (KICKER_SCALE + CLASS_SCALE) * LINE_SPACING * em;
+
+  if (self->true_label >= 0)
+    h += VERDICT_SCALE * LINE_SPACING * em;
+  if (self->image && self->caption && !side)
+    h += CAPTION_SCALE * LINE_SPACING * em;
+  return h;
+}
 
 static void
 compute_layout (LamPredictionView *self, int width, int height, Layout *l)
 {
-  double x;
+  double header, names = 0, marker = 0, rest, min_bar;
+  LamViewStyle st;
 
   l->em = _lam_widget_em (GTK_WIDGET (self));
   l->pad = round (l->em);
-  x = l->pad;
+  l->side = self->image != NULL && width >= l->em * 40;
+  header = headline_height (self, l->em, l->side);
   l->img_s_w = l->img_s_h = 0;
-  if (self->image)
+  l->col_x = l->text_x = l->pad;
+  if (self->image && l->side)
     {
-      double s = MIN (width * 0.32, height - 2 * l->pad - l->em * 2);
+      /* wide: a big image on the left, its caption under it; the
+       * headline and the bars beside it */
+      double s = MIN (width * 0.32, height - 2 * l->pad - l->em * 3);
       double scale = MAX (1, floor (s / MAX (self->img_h, self->img_w)));
       l->img_s_w = self->img_w * scale;
       l->img_s_h = self->img_h * scale;
-      l->img_x = l->pad;
-      l->img_y = l->pad;
-      x += l->img_s_w + 2 * l->pad;
+      l->img_x = l->img_y = l->pad;
+      l->col_x = l->text_x = l->pad + l->img_s_w + 2 * l->pad;
     }
-  l->title_y = l->pad;
-  l->names_x = x;
-  l->names_w = MIN (l->em * 9, (width - x) * 0.3);
-  l->bar_x = x + l->names_w + l->pad;
-  l->bar_w = MAX (width - l->bar_x - l->em * 9.5, 20);
-  l->bars_y = l->pad + l->em * 3.2;
+  else if (self->image)
+    {
+      /* narrow: the image beside the headline, no taller than the bars
+       * leave room for; the bars across the whole width under them */
+      double bars = MAX (self->n_classes, 1) * l->em * 1.2 + 3 * l->pad;
+      double s = MIN (MIN (width * 0.3, l->em * 6.5), MAX (height - bars, header));
+      double scale = MAX (1, floor (s / MAX (self->img_h, self->img_w)));
+      l->img_s_w = self->img_w * scale;
+      l->img_s_h = self->img_h * scale;
+      l->img_x = l->img_y = l->pad;
+      l->text_x += l->img_s_w + l->pad;
+      header = MAX (header, l->img_s_h);
+    }
+  l->text_w = MAX (width - l->text_x - l->pad, 1);
+  l->text_y = l->pad + (header - headline_height (self, l->em, l->side)) / 2;
+  l->bars_y = l->pad + header + l->pad * 0.8;
   l->line = self->n_classes > 0
-              ? MIN (l->em * 3.0, MAX (l->em * 1.2, (height - l->bars_y - l->pad) / self->n_classes))
+              ? MIN (l->em * 3.0, MAX (l->em * 1.2, (height - l->bars_y - l->pad * 0.5) / self->n_classes))
               : 0;
+
+  /* columns: as wide as the longest name, the numbers and the markers */
+  _lam_style_begin_measure (&st, GTK_WIDGET (self));
+  for (int k = 0; k < self->n_classes; k++)
+    {
+      double w;
+      _lam_text_size (&st, self->class_names[k], NAME_SCALE, PANGO_WEIGHT_BOLD, &w, NULL);
+      names = MAX (names, w);
+    }
+  _lam_text_size (&st, "100.0%", PCT_SCALE, PANGO_WEIGHT_BOLD, &l->pct_w, NULL);
+  _lam_text_size (&st, "predicted", MARKER_SCALE, PANGO_WEIGHT_BOLD, &marker, NULL);
+  _lam_style_end (&st);
+
+  l->names_w = MIN (ceil (names) + 2, (width - l->col_x) * 0.4);
+  l->bar_x = l->col_x + l->names_w + l->pad * 0.6;
+  rest = width - l->bar_x - l->pad * 0.6 - l->pct_w - l->pad * 0.5;
+  min_bar = MAX (l->em * 4, (width - l->col_x) * 0.2);
+  l->markers = rest - l->pad * 0.5 - marker >= min_bar;
+  l->bar_w = MAX (l->markers ? rest - l->pad * 0.5 - marker : rest, 20);
 }
 
 /* ── Data ────────────────────────────────────────────────────────────── */
@@ -162,6 +226,13 @@ lam_prediction_view_get_bar_rect (LamPredictionView *self, int k, graphene_rect_
   return TRUE;
 }
 
+guint
+lam_prediction_view_get_n_cut_texts (LamPredictionView *self)
+{
+  g_return_val_if_fail (LAM_IS_PREDICTION_VIEW (self), 0);
+  return self->n_cut;
+}
+
 /* ── Drawing ─────────────────────────────────────────────────────────── */
 
 static void
@@ -176,11 +247,11 @@ lam_prediction_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
 
   if (w <= 0 || h <= 0)
     return;
+  compute_layout (self, w, h, &l);
   cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, w, h));
   _lam_style_begin (&st, widget, cr);
   green = st.dark ? &green_dark : &green_light;
   red = st.dark ? &red_dark : &red_light;
-  compute_layout (self, w, h, &l);
 
   if (self->image)
     {
@@ -190,50 +261,70 @@ lam_prediction_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
       cairo_set_line_width (cr, 1);
       cairo_rectangle (cr, l.img_x - 0.5, l.img_y - 0.5, l.img_s_w + 1, l.img_s_h + 1);
       cairo_stroke (cr);
-      if (self->caption)
-        _lam_text (&st, self->caption, l.img_x + l.img_s_w / 2, l.img_y + l.img_s_h + 6, 0.5, 0,
-                   1.0, PANGO_WEIGHT_NORMAL, NULL, 0.8, l.img_s_w + l.pad);
+      if (l.side && self->caption)
+        {
+          double cw;
+          /* centred under the image, wrapped to its width */
+          _lam_text_size (&st, self->caption, CAPTION_SCALE, PANGO_WEIGHT_NORMAL, &cw, NULL);
+          cw = MIN (cw + 1, l.img_s_w + l.pad);
+          _lam_paragraph (&st, self->caption, l.img_x + (l.img_s_w - cw) / 2, l.img_y + l.img_s_h + 6,
+                          CAPTION_SCALE, PANGO_WEIGHT_NORMAL, NULL, 0.8, cw);
+        }
     }
 
   if (self->n_classes == 0 || self->predicted < 0)
     {
-      _lam_text (&st, "Choose a sample to see what the network predicts", l.names_x,
-                 l.title_y + l.em * 0.2, 0, 0, 1.2, PANGO_WEIGHT_NORMAL, NULL, 0.55,
-                 w - l.names_x - l.pad);
+      double y = l.text_y;
+      if (self->image && self->caption && !l.side)
+        y += _lam_paragraph (&st, self->caption, l.text_x, y, CAPTION_SCALE, PANGO_WEIGHT_NORMAL,
+                             NULL, 0.7, l.text_w) + l.em * 0.4;
+      _lam_paragraph (&st, "Choose a sample to see what the network predicts", l.text_x, y, 1.1,
+                      PANGO_WEIGHT_NORMAL, NULL, 0.55, l.text_w);
     }
   else
     {
       gboolean right = self->true_label < 0 || self->true_label == self->predicted;
-      g_autofree char *title = NULL;
-      double tx;
+      g_autofree char *headline = NULL;
+      double y = l.text_y, tx;
 
-      title = g_strdup_printf ("Predicted: %s  %.0f%%", self->class_names[self->predicted],
-                               self->probs[self->predicted] * 100.0);
-      tx = l.names_x + _lam_text (&st, title, l.names_x, l.title_y, 0, 0, 1.35, PANGO_WEIGHT_BOLD,
-                                  NULL, 1, 0);
+      /* "Predicted" above "Shirt 71%": the class and its share read from
+       * the back of the room, however long the class name */
+      _lam_text (&st, "Predicted", l.text_x, y, 0, 0, KICKER_SCALE, PANGO_WEIGHT_NORMAL, NULL,
+                 0.7, l.text_w);
+      y += KICKER_SCALE * LINE_SPACING * l.em;
+      headline = g_strdup_printf ("%s  %.0f%%", self->class_names[self->predicted],
+                                  self->probs[self->predicted] * 100.0);
+      _lam_text_fit (&st, headline, l.text_x, y - l.em * 0.1, 0, 0, CLASS_SCALE, 0.95,
+                     PANGO_WEIGHT_BOLD, right ? NULL : red, 1, l.text_w);
+      y += CLASS_SCALE * LINE_SPACING * l.em;
       if (self->true_label >= 0)
         {
           g_autofree char *verdict = right ? g_strdup ("✓ correct")
                                            : g_strdup_printf ("✗ true class: %s",
                                                               self->class_names[self->true_label]);
-          _lam_text (&st, verdict, tx + l.em * 1.2, l.title_y + l.em * 0.15, 0, 0, 1.15,
-                     PANGO_WEIGHT_BOLD, right ? green : red, 1, 0);
+          _lam_text_fit (&st, verdict, l.text_x, y, 0, 0, VERDICT_SCALE, 0.8, PANGO_WEIGHT_BOLD,
+                         right ? green : red, 1, l.text_w);
+          y += VERDICT_SCALE * LINE_SPACING * l.em;
         }
+      if (self->image && self->caption && !l.side)
+        _lam_text_fit (&st, self->caption, l.text_x, y, 0, 0, CAPTION_SCALE, 0.75,
+                       PANGO_WEIGHT_NORMAL, NULL, 0.7, l.text_w);
 
       for (int k = 0; k < self->n_classes; k++)
         {
-          double y = l.bars_y + k * l.line, p = CLAMP (self->probs[k], 0, 1);
+          double by = l.bars_y + k * l.line, p = CLAMP (self->probs[k], 0, 1);
           gboolean is_true = k == self->true_label, is_wrong = k == self->predicted && !right;
           const GdkRGBA *c = is_true ? green : is_wrong ? red : NULL;
           char pct[32];
 
-          _lam_text (&st, self->class_names[k], l.bar_x - l.pad, y + l.line / 2, 1, 0.5, 1.0,
-                     is_true || k == self->predicted ? PANGO_WEIGHT_BOLD : PANGO_WEIGHT_NORMAL,
-                     c, c ? 1 : 0.85, l.names_w);
-          cairo_rectangle (cr, l.bar_x, y + l.line * 0.15, l.bar_w, l.line * 0.7);
+          /* a pixel or two to spare: the names were measured for this width */
+          _lam_text (&st, self->class_names[k], l.bar_x - l.pad * 0.6, by + l.line / 2, 1, 0.5,
+                     NAME_SCALE, is_true || k == self->predicted ? PANGO_WEIGHT_BOLD : PANGO_WEIGHT_NORMAL,
+                     c, c ? 1 : 0.85, l.names_w + 2);
+          cairo_rectangle (cr, l.bar_x, by + l.line * 0.15, l.bar_w, l.line * 0.7);
           _lam_style_fg (&st, 0.07);
           cairo_fill (cr);
-          cairo_rectangle (cr, l.bar_x, y + l.line * 0.15, MAX (l.bar_w * p, 1.5), l.line * 0.7);
+          cairo_rectangle (cr, l.bar_x, by + l.line * 0.15, MAX (l.bar_w * p, 1.5), l.line * 0.7);
           if (c)
             cairo_set_source_rgba (cr, c->red, c->green, c->blue, 1);
           else
@@ -243,14 +334,14 @@ lam_prediction_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
 
           g_snprintf (pct, sizeof pct, "%.1f%%", p * 100);
           tx = l.bar_x + l.bar_w + l.pad * 0.6;
-          tx += _lam_text (&st, pct, tx, y + l.line / 2, 0, 0.5, 0.95,
-                           c || k == self->predicted ? PANGO_WEIGHT_BOLD : PANGO_WEIGHT_NORMAL,
-                           NULL, 0.85, 0);
-          if (is_true || is_wrong)
-            _lam_text (&st, is_true ? "true" : "predicted", tx + l.pad * 0.5, y + l.line / 2, 0, 0.5,
-                       0.85, PANGO_WEIGHT_BOLD, c, 1, 0);
+          _lam_text (&st, pct, tx, by + l.line / 2, 0, 0.5, PCT_SCALE,
+                     c || k == self->predicted ? PANGO_WEIGHT_BOLD : PANGO_WEIGHT_NORMAL, NULL, 0.85, 0);
+          if ((is_true || is_wrong) && l.markers)
+            _lam_text (&st, is_true ? "true" : "predicted", tx + l.pct_w + l.pad * 0.5, by + l.line / 2,
+                       0, 0.5, MARKER_SCALE, PANGO_WEIGHT_BOLD, c, 1, 0);
         }
     }
+  self->n_cut = st.n_cut;
   _lam_style_end (&st);
   cairo_destroy (cr);
 }

@@ -1,8 +1,11 @@
 /* lam-prediction-view.h: what the network says about one sample.
  *
- * The sample's image on the left, and one bar per class with its
- * probability: the true class in green, the predicted one in red when
- * it is wrong.
+ * The sample's image and the verdict ("Predicted / Shirt 71% / ✗ true
+ * class: Dress"), and one bar per class with its probability: the true
+ * class in green, the predicted one in red when it is wrong. Narrow, the
+ * verdict and the caption sit beside a small image and the bars run
+ * under both; wide, a big image has a column of its own, its caption
+ * under it. The class names' column is as wide as the longest name.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -30,5 +33,8 @@ int        lam_prediction_view_get_predicted     (LamPredictionView *self);   /*
 /* Class k's bar track (its full width), widget coordinates. */
 gboolean   lam_prediction_view_get_bar_rect      (LamPredictionView *self, int k,
                                                   graphene_rect_t *rect);
+/* Texts that did not fit at the last draw (shortened with "…" or cut at
+ * an edge): 0 when everything could be read. For tests. */
+guint      lam_prediction_view_get_n_cut_texts   (LamPredictionView *self);
 
 G_END_DECLS

@@ -116,6 +116,15 @@ _lam_style_begin (LamViewStyle *st, GtkWidget *widget, cairo_t *cr)
   const PangoFontDescription *desc;
 
   st->cr = cr;
+  st->owns_cr = FALSE;
+  st->n_cut = 0;
+  st->dev_x0 = 0;
+  st->dev_x1 = gtk_widget_get_width (widget);
+  {
+    double y0 = 0, y1 = 0;
+    cairo_user_to_device (cr, &st->dev_x0, &y0);
+    cairo_user_to_device (cr, &st->dev_x1, &y1);
+  }
   st->layout = pango_cairo_create_layout (cr);
   desc = pango_context_get_font_description (gtk_widget_get_pango_context (widget));
   st->font = desc ? pango_font_description_copy (desc) : pango_font_description_from_string ("Sans 11");
@@ -142,10 +151,23 @@ G_GNUC_END_IGNORE_DEPRECATIONS
 }
 
 void
+_lam_style_begin_measure (LamViewStyle *st, GtkWidget *widget)
+{
+  cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, 1, 1);
+  cairo_t *cr = cairo_create (surface);
+
+  cairo_surface_destroy (surface);
+  _lam_style_begin (st, widget, cr);
+  st->owns_cr = TRUE;
+}
+
+void
 _lam_style_end (LamViewStyle *st)
 {
   g_clear_object (&st->layout);
   g_clear_pointer (&st->font, pango_font_description_free);
+  if (st->owns_cr)
+    g_clear_pointer (&st->cr, cairo_destroy);
 }
 
 void
@@ -168,8 +190,31 @@ layout_prepare (LamViewStyle *st, const char *text, double scale, PangoWeight we
   pango_font_description_set_weight (st->font, weight);
   pango_layout_set_font_description (st->layout, st->font);
   pango_layout_set_width (st->layout, max_width > 0 ? (int) (max_width * PANGO_SCALE) : -1);
+  pango_layout_set_wrap (st->layout, PANGO_WRAP_WORD);
   pango_layout_set_ellipsize (st->layout, max_width > 0 ? PANGO_ELLIPSIZE_END : PANGO_ELLIPSIZE_NONE);
   pango_layout_set_text (st->layout, text, -1);
+}
+
+/* Counts a text drawn at (x, y) with logical width w that does not fit:
+ * ellipsized, or (upright) past an edge of the widget. */
+static void
+count_cut (LamViewStyle *st, double x, double y, double w)
+{
+  cairo_matrix_t m;
+  double x0 = x, y0 = y, x1 = x + w, y1 = y;
+
+  if (pango_layout_is_ellipsized (st->layout))
+    {
+      st->n_cut++;
+      return;
+    }
+  cairo_get_matrix (st->cr, &m);
+  if (m.xy != 0 || m.yx != 0)
+    return;
+  cairo_user_to_device (st->cr, &x0, &y0);
+  cairo_user_to_device (st->cr, &x1, &y1);
+  if (x0 < st->dev_x0 - 0.5 || x1 > st->dev_x1 + 0.5)
+    st->n_cut++;
 }
 
 void
@@ -197,9 +242,45 @@ _lam_text (LamViewStyle *st, const char *text, double x, double y, double xalign
   if (color == NULL)
     color = &st->fg;
   cairo_set_source_rgba (st->cr, color->red, color->green, color->blue, color->alpha * alpha);
-  cairo_move_to (st->cr, round (x - xalign * log.width - log.x), round (y - yalign * log.height));
+  x = round (x - xalign * log.width - log.x);
+  cairo_move_to (st->cr, x, round (y - yalign * log.height));
   pango_cairo_show_layout (st->cr, st->layout);
+  count_cut (st, x + log.x, y, log.width);
   return log.width;
+}
+
+double
+_lam_text_fit (LamViewStyle *st, const char *text, double x, double y, double xalign, double yalign,
+               double scale, double min_scale, PangoWeight weight, const GdkRGBA *color, double alpha,
+               double max_width)
+{
+  double w;
+
+  if (max_width > 0)
+    {
+      _lam_text_size (st, text, scale, weight, &w, NULL);
+      /* a step below the exact ratio: hinting does not scale quite linearly */
+      if (w > max_width)
+        scale = MAX (min_scale, scale * max_width / w * 0.98);
+    }
+  return _lam_text (st, text, x, y, xalign, yalign, scale, weight, color, alpha, max_width);
+}
+
+double
+_lam_paragraph (LamViewStyle *st, const char *text, double x, double y, double scale,
+                PangoWeight weight, const GdkRGBA *color, double alpha, double width)
+{
+  PangoRectangle log;
+
+  layout_prepare (st, text, scale, weight, width);
+  pango_layout_set_ellipsize (st->layout, PANGO_ELLIPSIZE_NONE);
+  pango_layout_get_pixel_extents (st->layout, NULL, &log);
+  if (color == NULL)
+    color = &st->fg;
+  cairo_set_source_rgba (st->cr, color->red, color->green, color->blue, color->alpha * alpha);
+  cairo_move_to (st->cr, round (x), round (y));
+  pango_cairo_show_layout (st->cr, st->layout);
+  return log.height;
 }
 
 /* ── Heatmap surfaces ────────────────────────────────────────────────── */

@@ -33,11 +33,20 @@ typedef struct {
   GdkRGBA               fg;
   GdkRGBA               bg;          /* for exports only: the views draw on their parent */
   GdkRGBA               accent;
+  /* Texts that did not fit at this draw: ellipsized, or past the left or
+   * right edge of the widget (upright text only). Views keep the count of
+   * their last draw for tests. */
+  guint                 n_cut;
+  double                dev_x0, dev_x1;   /* the widget's edges in device space */
+  gboolean              owns_cr;
 } LamViewStyle;
 
 /* The widget's font size in pixels: layouts scale with it. */
 double           _lam_widget_em        (GtkWidget *widget);
 void             _lam_style_begin      (LamViewStyle *st, GtkWidget *widget, cairo_t *cr);
+/* The same style outside a draw, to measure text while computing a
+ * layout: the metrics are those of the next draw. */
+void             _lam_style_begin_measure (LamViewStyle *st, GtkWidget *widget);
 void             _lam_style_end        (LamViewStyle *st);
 void             _lam_style_fg         (LamViewStyle *st, double alpha);
 void             _lam_style_rgb        (LamViewStyle *st, const LamRgb *c, double alpha);
@@ -51,6 +60,17 @@ double           _lam_text             (LamViewStyle *st, const char *text, doub
                                         double max_width);
 void             _lam_text_size        (LamViewStyle *st, const char *text, double scale,
                                         PangoWeight weight, double *width, double *height);
+/* As _lam_text, at the largest scale from scale down to min_scale at
+ * which the text fits max_width; ellipsized only below min_scale. */
+double           _lam_text_fit         (LamViewStyle *st, const char *text, double x, double y,
+                                        double xalign, double yalign, double scale, double min_scale,
+                                        PangoWeight weight, const GdkRGBA *color, double alpha,
+                                        double max_width);
+/* Text wrapped at word boundaries to width, from (x, y) down; returns
+ * the height drawn. */
+double           _lam_paragraph        (LamViewStyle *st, const char *text, double x, double y,
+                                        double scale, PangoWeight weight, const GdkRGBA *color,
+                                        double alpha, double width);
 
 /* Heatmaps as ARGB32 surfaces, one pixel per value: row-major h×w.
  * Diverging maps v/hi to -1..1; the others (v-lo)/(hi-lo) to 0..1. */
