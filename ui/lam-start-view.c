@@ -148,6 +148,12 @@ lam_start_view_init (LamStartView *self)
 
   gtk_widget_init_template (GTK_WIDGET (self));
 
+  /* first, so that it is in view however many presets follow */
+  gtk_flow_box_append (self->cards,
+                       make_card ("Empty Network", NULL,
+                                  "A blank canvas: drag in an Input, the layers you want and a loss, "
+                                  "then connect them from left to right.",
+                                  "Start from scratch", "document.new-empty", NULL));
   for (guint i = 0; presets[i] != NULL; i++)
     {
       g_autoptr(GError) error = NULL;
@@ -160,11 +166,6 @@ lam_start_view_init (LamStartView *self)
         }
       gtk_flow_box_append (self->cards, make_preset_card (presets[i], m));
     }
-  gtk_flow_box_append (self->cards,
-                       make_card ("Empty Network", NULL,
-                                  "A blank canvas: drag in an Input, the layers you want and a loss, "
-                                  "then connect them from left to right.",
-                                  "Start from scratch", "document.new-empty", NULL));
   lam_start_view_set_recent (self, NULL);
 }
 
