@@ -1,6 +1,8 @@
 /* lam-cpu-gemm512.c: single-precision GEMM with AVX-512 for the dense
- * layers, on CPUs whose AVX-512 units run at full width (AMD Zen 5),
- * where OpenBLAS's kernels for this machine use half of it.
+ * and sequence layers, used wherever the CPU has AVX-512. Written for
+ * CPUs whose AVX-512 units run at full width (AMD Zen 5, the build
+ * machine), where OpenBLAS's kernels for the core type it is given
+ * (Haswell here) use half of it.
  *
  * C[M×N] = init + Σ_k A(i,k)·B(k,j), in blocks of 6 rows × 64 columns
  * (24 registers): per k, four vectors of B's row and six broadcasts of
