@@ -25,102 +25,9 @@
 #include "lam-model-file.h"
 #include "lam-views.h"
 #include "lam-seq-views.h"
+#include "gui-views-common.h"
 
-/* ── Helpers (as in test-gui-views.c) ────────────────────────────────── */
-
-typedef struct {
-  int      width, height;
-  guint32 *px;     /* ARGB, premultiplied */
-} Image;
-
-static void
-image_clear (Image *img)
-{
-  g_clear_pointer (&img->px, g_free);
-}
-
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Image, image_clear)
-
-static void
-wait_frames (int n)
-{
-  for (int i = 0; i < n; i++)
-    {
-      gint64 end = g_get_monotonic_time () + 20000;
-      while (g_get_monotonic_time () < end)
-        g_main_context_iteration (NULL, FALSE);
-    }
-}
-
-static GtkWidget *
-show (GtkWidget *child, int width, int height)
-{
-  GtkWidget *window = gtk_window_new ();
-  gint64 deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
-
-  gtk_window_set_default_size (GTK_WINDOW (window), width, height);
-  gtk_window_set_decorated (GTK_WINDOW (window), FALSE);
-  gtk_window_set_child (GTK_WINDOW (window), child);
-  gtk_window_present (GTK_WINDOW (window));
-  while ((!gtk_widget_get_mapped (child) || gtk_widget_get_width (child) < width / 2)
-         && g_get_monotonic_time () < deadline)
-    g_main_context_iteration (NULL, FALSE);
-  g_assert_true (gtk_widget_get_mapped (child));
-  wait_frames (3);
-  return window;
-}
-
-static void
-render (GtkWidget *widget, Image *img)
-{
-  g_autoptr(GdkPaintable) paintable = gtk_widget_paintable_new (widget);
-  GtkSnapshot *snapshot = gtk_snapshot_new ();
-  g_autoptr(GskRenderNode) node = NULL;
-  g_autoptr(GdkTexture) texture = NULL;
-  GskRenderer *renderer = gtk_native_get_renderer (gtk_widget_get_native (widget));
-
-  img->width = gtk_widget_get_width (widget);
-  img->height = gtk_widget_get_height (widget);
-  gdk_paintable_snapshot (paintable, snapshot, img->width, img->height);
-  node = gtk_snapshot_free_to_node (snapshot);
-  g_assert_nonnull (node);
-  texture = gsk_renderer_render_texture (renderer, node,
-                                         &GRAPHENE_RECT_INIT (0, 0, img->width, img->height));
-  img->px = g_new (guint32, (gsize) img->width * img->height);
-  gdk_texture_download (texture, (guchar *) img->px, img->width * 4);
-
-  if (g_getenv ("LAM_TEST_SAVE_PNG"))
-    {
-      g_autofree char *path = g_strdup_printf ("%s/%s.png", g_getenv ("LAM_TEST_SAVE_PNG"),
-                                               G_OBJECT_TYPE_NAME (widget));
-      gdk_texture_save_to_png (texture, path);
-    }
-}
-
-static guint32
-pixel (const Image *img, double x, double y)
-{
-  int ix = (int) floor (x), iy = (int) floor (y);
-
-  g_assert_cmpint (ix, >=, 0);
-  g_assert_cmpint (iy, >=, 0);
-  g_assert_cmpint (ix, <, img->width);
-  g_assert_cmpint (iy, <, img->height);
-  return img->px[(gsize) iy * img->width + ix];
-}
-
-#define R(p) (((p) >> 16) & 0xff)
-#define G(p) (((p) >> 8) & 0xff)
-#define B(p) ((p) & 0xff)
-#define A(p) ((p) >> 24)
-
-static void
-assert_color (guint32 p, guint32 rgb, int tol)
-{
-  if (A (p) != 0xff || ABS ((int) R (p) - (int) R (rgb)) > tol
-      || ABS ((int) G (p) - (int) G (rgb)) > tol || ABS ((int) B (p) - (int) B (rgb)) > tol)
-    g_error ("pixel %08x is not #%06x (±%d)", p, rgb, tol);
-}
+/* ── Helpers (gui-views-common.c) ───────────────────────────────────── */
 
 /* The pixel at the centre of a cell. */
 static guint32
@@ -130,30 +37,9 @@ centre (const Image *img, const graphene_rect_t *r)
 }
 
 static int
-count_opaque (const Image *img)
+count_opaque_all (const Image *img)
 {
-  int n = 0;
-
-  for (gsize i = 0; i < (gsize) img->width * img->height; i++)
-    n += A (img->px[i]) > 0x80;
-  return n;
-}
-
-static void
-click (GtkWidget *widget, double x, double y)
-{
-  g_autoptr(GListModel) list = gtk_widget_observe_controllers (widget);
-
-  for (guint i = 0; i < g_list_model_get_n_items (list); i++)
-    {
-      g_autoptr(GObject) c = g_list_model_get_item (list, i);
-      if (GTK_IS_GESTURE_CLICK (c))
-        {
-          g_signal_emit_by_name (c, "pressed", 1, x, y);
-          return;
-        }
-    }
-  g_assert_not_reached ();
+  return count_opaque (img, 0, 0, img->width, img->height);
 }
 
 /* ── lam-seq-data against the engine ─────────────────────────────────── */
@@ -415,7 +301,7 @@ test_sequence_view (void)
   lam_sequence_view_set_input (sv, x, T, F, TRUE);
   wait_frames (2);
   render (view, &img);
-  g_assert_cmpint (count_opaque (&img), >, 1000);
+  g_assert_cmpint (count_opaque_all (&img), >, 1000);
 
   /* sorted by peak: the units that peak at step 0 first, unit 5 last */
   order = lam_sequence_view_get_unit_order (sv, &n);
@@ -487,7 +373,7 @@ test_sequence_view (void)
     wait_frames (2);
     image_clear (&img);
     render (view, &img);
-    g_assert_cmpint (count_opaque (&img), >, 1000);
+    g_assert_cmpint (count_opaque_all (&img), >, 1000);
   }
 
   /* unsorted: columns in unit order */
@@ -568,7 +454,7 @@ test_gate_view (void)
   wait_frames (2);
   image_clear (&img);
   render (view, &img);
-  g_assert_cmpint (count_opaque (&img), >, 50);
+  g_assert_cmpint (count_opaque_all (&img), >, 50);
 
   gtk_window_destroy (GTK_WINDOW (window));
 }
