@@ -137,8 +137,6 @@ conv_forward_worker (void *ctx, int c, int nc, int thread)
   const LamConvShape *s = a->s;
   int CKK = s->C * s->K * s->K, OHW = s->OH * s->OW, G = group_size (s);
   gsize in_sz = (gsize) s->C * s->H * s->W, out_sz = (gsize) s->OC * OHW;
-  float *col = _lam_cpu_scratch (a->cpu, thread, (gsize) (CKK + s->OC) * G * OHW);
-  float *ybuf = col + (gsize) CKK * G * OHW;
   gsize lo, hi;
 
   lam_split (s->B, c, nc, &lo, &hi);
@@ -150,6 +148,8 @@ conv_forward_worker (void *ctx, int c, int nc, int thread)
                                  a->y + b * out_sz, scr);
       return;
     }
+  float *col = _lam_cpu_scratch (a->cpu, thread, (gsize) (CKK + s->OC) * G * OHW);
+  float *ybuf = col + (gsize) CKK * G * OHW;
   for (gsize b0 = lo; b0 < hi; b0 += G)
     {
       int g = (int) MIN ((gsize) G, hi - b0);
