@@ -381,6 +381,10 @@ main (int argc, char **argv)
     return fail ("%s", error->message);
   if (opt_save && !lam_trainer_save (trainer, opt_save, &error))
     return fail ("%s", error->message);
+  /* "CUDA graphs: on, 936 steps replayed" or "CUDA graphs: off (why)" */
+  g_autofree char *graphs = be->ops->graph_status ? be->ops->graph_status (be, NULL) : NULL;
+  if (graphs && !opt_quiet)
+    fprintf (stderr, "%s\n", graphs);
 
   g_autoptr(JsonBuilder) b = json_builder_new ();
   json_builder_begin_object (b);
@@ -388,6 +392,11 @@ main (int argc, char **argv)
   json_builder_add_string_value (b, model->name ? model->name : "");
   json_builder_set_member_name (b, "backend");
   json_builder_add_string_value (b, be->name);
+  if (graphs)
+    {
+      json_builder_set_member_name (b, "graphs");
+      json_builder_add_string_value (b, graphs);
+    }
   json_builder_set_member_name (b, "threads");
   json_builder_add_int_value (b, be->n_threads);
   json_builder_set_member_name (b, "epochs");

@@ -61,6 +61,22 @@ struct _LamBackendOps {
    * (ops return nothing, so a device backend keeps the first error). */
   gboolean (*status)   (LamBackend *be, GError **error);
 
+  /* Optional: replaying training steps as one recorded graph (CUDA
+   * graphs). The trainer brackets each training step with step_begin and
+   * step_end. Between them it calls the same ops, with the same pointers
+   * and shapes, every step with the same key; only the batch indices,
+   * dropout seeds, learning rate and Adam step count may change. A new
+   * key (another network, reset weights, reloaded optimizer state) makes
+   * the backend record anew. step_end returns FALSE when the step's ops
+   * were not run (the recording failed; the backend has fallen back to
+   * running ops one by one): the caller then runs the same step again.
+   * graph_status describes the state for people ("CUDA graphs: replaying,
+   * 120 steps" or "CUDA graphs: off (why)"); replays counts the steps run
+   * as a replayed graph. */
+  void     (*step_begin)   (LamBackend *be, guint64 key);
+  gboolean (*step_end)     (LamBackend *be);
+  char    *(*graph_status) (LamBackend *be, guint64 *replays);
+
   /* Batch assembly from a byte dataset living in backend memory:
    * x[b, i] = (images[idx[b] * n + i] / 255 - mean) / std,
    * y[b] = labels[idx[b]]. idx is a host array of B indices. */

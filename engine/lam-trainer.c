@@ -47,6 +47,9 @@ struct _LamTrainer {
   double         epoch_loss, epoch_correct;
   int            epoch_seen;
 
+  guint64        graph_key;     /* a new one when a recorded step would go stale */
+  gboolean       graphs;        /* bracket steps for the backend (step_begin) */
+
   double         elapsed;       /* seconds of training steps, this run */
   gint64         run_images;
 
@@ -227,6 +230,16 @@ gather (LamTrainer *t, LamNet *net, DevData *d, const gint32 *idx, int B)
     t->be->ops->gather_rows (t->be, lam_net_targets (net), d->targets, idx, B, ds->n_targets);
 }
 
+/* Keys for the backend's recorded steps: a step recorded under one key
+ * stays valid until the pointers or the op sequence change (weights
+ * reset, optimizer state reloaded), which take a new key. */
+static guint64
+new_graph_key (void)
+{
+  static gint counter;
+  return (guint64) g_atomic_int_add (&counter, 1) + 1;
+}
+
 static LamNet *
 net_for_batch (LamTrainer *t, int batch, GError **error)
 {
@@ -332,6 +345,9 @@ lam_trainer_new (const LamGraph *graph, const LamTrainConfig *cfg, const LamData
   t->steps_per_epoch = t->data.train->n / t->batch;
   t->perm = g_new (gint32, t->data.train->n);
   t->lr = cfg->opt.lr;
+  t->graph_key = new_graph_key ();
+  /* LAMINA_PROFILE times each node, waiting for the device after each */
+  t->graphs = t->be->ops->step_begin != NULL && g_strcmp0 (g_getenv ("LAMINA_PROFILE"), "1") != 0;
   if (dev_data (t, t->data.train, error) == NULL)
     goto fail;
   t->state = LAM_TRAINER_IDLE;
@@ -473,17 +489,34 @@ step_locked (LamTrainer *t, LamMetrics *m, GError **error)
       t->epoch_seen = 0;
     }
   DevData *d = &g_array_index (t->dev, DevData, 0);
-  gather (t, t->net, d, t->perm + (gsize) t->step_in_epoch * B, B);
-
-  lam_net_stats_reset (t->net);
   guint64 dseed = t->cfg.seed * G_GUINT64_CONSTANT (0x9E3779B97F4A7C15) + (guint64) t->global_step;
-  lam_net_forward (t->net, TRUE, dseed);
-  lam_net_backward (t->net);
-
   double epoch_f = t->epoch + (double) t->step_in_epoch / t->steps_per_epoch;
   float lr = lam_opt_schedule_lr (&t->cfg.opt, t->lr, epoch_f, t->cfg.epochs);
-  if (!lam_optimizer_step (t->opt, lam_net_params (t->net), lam_net_grads (t->net), lr, error))
-    return FALSE;
+  const LamBackendOps *o = t->be->ops;
+  int opt_t = t->opt->t;
+  gboolean graphed = t->graphs;
+  for (;;)
+    {
+      /* the step's device work: the same ops every step, which a
+       * backend may record once and replay (step_begin) */
+      if (graphed)
+        o->step_begin (t->be, t->graph_key);
+      gather (t, t->net, d, t->perm + (gsize) t->step_in_epoch * B, B);
+      lam_net_stats_reset (t->net);
+      lam_net_forward (t->net, TRUE, dseed);
+      lam_net_backward (t->net);
+      gboolean ok = lam_optimizer_step (t->opt, lam_net_params (t->net), lam_net_grads (t->net), lr, error);
+      if (!graphed || o->step_end (t->be))
+        {
+          if (!ok)
+            return FALSE;
+          break;
+        }
+      /* the recording failed and nothing ran: again, op by op */
+      g_clear_error (error);
+      t->opt->t = opt_t;
+      graphed = t->graphs = FALSE;
+    }
 
   double loss, correct;
   lam_net_stats_read (t->net, &loss, &correct);
@@ -717,6 +750,7 @@ lam_trainer_reset_weights (LamTrainer *t, guint64 seed)
   lam_net_init_params (t->net, seed);
   lam_optimizer_free (t->opt);
   t->opt = lam_optimizer_new (&t->cfg.opt, t->be, lam_net_n_params (t->net));
+  t->graph_key = new_graph_key ();
   t->epoch = t->step_in_epoch = t->global_step = 0;
   t->lr = t->cfg.opt.lr;
   g_mutex_unlock (&t->lock);
@@ -915,6 +949,7 @@ lam_trainer_load (LamTrainer *t, const char *path, GError **error)
   lam_net_write_state (t->net, s);
   lam_optimizer_free (t->opt);
   t->opt = lam_optimizer_new (&t->cfg.opt, t->be, np);
+  t->graph_key = new_graph_key ();
   if (has_pos && g_strcmp0 (lam_st_file_get_meta (f, "optimizer"), lam_opt_kind_name (t->cfg.opt.kind)) == 0)
     {
       t->opt->t = (int) ot;

@@ -13,10 +13,24 @@
 #include <glib/gstdio.h>
 
 #include "lam-backend.h"
+#include "lam-model-file.h"
+#include "lam-net.h"
 #include "lam-rng.h"
+#include "lam-trainer.h"
 
 static LamBackend *cpu, *gpu;
 static char *gpu_why;
+static char *module_env;   /* LAMINA_CUDA_MODULE as the test started (the emulator's) */
+
+/* The fallback tests point LAMINA_CUDA_MODULE elsewhere, then back. */
+static void
+restore_module_env (void)
+{
+  if (module_env)
+    g_setenv ("LAMINA_CUDA_MODULE", module_env, TRUE);
+  else
+    g_unsetenv ("LAMINA_CUDA_MODULE");
+}
 
 /* Fallbacks */
 
@@ -36,7 +50,7 @@ test_fallback_no_module (void)
   g_assert_null (lam_backend_new ("cuda", 1, NULL, &error));
   g_assert_error (error, LAM_ERROR, LAM_ERROR_BACKEND);
   g_assert_nonnull (strstr (error->message, "CUDA backend unavailable"));
-  g_unsetenv ("LAMINA_CUDA_MODULE");
+  restore_module_env ();
 }
 
 static void
@@ -55,7 +69,7 @@ test_fallback_not_a_module (void)
   g_assert_cmpstr (be->name, ==, "cpu");
   g_assert_nonnull (strstr (why, "could not be loaded"));
   lam_backend_free (be);
-  g_unsetenv ("LAMINA_CUDA_MODULE");
+  restore_module_env ();
   g_unlink (path);
 }
 
@@ -1122,11 +1136,246 @@ test_optim_adam (void)
     }
 }
 
+/* Step graphs (kernels/cuda/lam-cuda-graph.cu): a run that records its
+ * step once and replays it must be the same run, bit for bit, as one
+ * that launches op by op; a recording that fails must cost nothing but
+ * the graphs. */
+
+/* An IDX pair of n random 8×8 images in 3 classes, written to dir. */
+static LamDataset *
+tiny_images (const char *dir, int n)
+{
+  g_autofree char *ip = g_build_filename (dir, "tiny-images.idx", NULL);
+  g_autofree char *lp = g_build_filename (dir, "tiny-labels.idx", NULL);
+  g_autoptr(GByteArray) im = g_byte_array_new (), lb = g_byte_array_new ();
+  guint8 ih[16] = { 0, 0, 8, 3, n >> 24, n >> 16, n >> 8, n, 0, 0, 0, 8, 0, 0, 0, 8 };
+  guint8 lh[8] = { 0, 0, 8, 1, n >> 24, n >> 16, n >> 8, n };
+  g_byte_array_append (im, ih, sizeof ih);
+  g_byte_array_append (lb, lh, sizeof lh);
+  LamRng rng;
+  lam_rng_init (&rng, 77, 0);
+  for (int i = 0; i < n; i++)
+    {
+      guint8 label = (guint8) (lam_rng_next (&rng) % 3), px[64];
+      for (int j = 0; j < 64; j++)   /* a class-dependent stripe, and noise */
+        px[j] = (guint8) ((j % 8 == 2 * label + 1 ? 160 : 0) + lam_rng_next (&rng) % 90);
+      g_byte_array_append (im, px, sizeof px);
+      g_byte_array_append (lb, &label, 1);
+    }
+  g_autoptr(GError) error = NULL;
+  g_assert_true (g_file_set_contents (ip, (char *) im->data, im->len, &error));
+  g_assert_true (g_file_set_contents (lp, (char *) lb->data, lb->len, &error));
+  LamDataset *ds = lam_dataset_load_idx (ip, lp, &error);
+  g_assert_no_error (error);
+  g_unlink (ip);
+  g_unlink (lp);
+  return ds;
+}
+
+/* conv -> ReLU -> max pool -> dropout -> dense -> BatchNorm -> ReLU ->
+ * dense -> softmax cross-entropy: every dynamic value (batch indices,
+ * dropout seed, learning rate and Adam's step) changes every step. */
+static const char tiny_cnn_json[] =
+  "{\"format\": \"lamina-model\", \"version\": 1, \"name\": \"tiny\", \"nodes\": ["
+  "{\"name\": \"input\", \"type\": \"Input\", \"params\": {\"channels\": 1, \"height\": 8, \"width\": 8}, \"inputs\": []},"
+  "{\"name\": \"conv\", \"type\": \"Conv2D\", \"params\": {\"filters\": 4, \"kernel\": 3, \"stride\": 1, \"padding\": 1, \"bias\": true}, \"inputs\": [\"input\"]},"
+  "{\"name\": \"relu\", \"type\": \"ReLU\", \"params\": {}, \"inputs\": [\"conv\"]},"
+  "{\"name\": \"pool\", \"type\": \"MaxPool2D\", \"params\": {\"kernel\": 2, \"stride\": 2, \"padding\": 0}, \"inputs\": [\"relu\"]},"
+  "{\"name\": \"drop\", \"type\": \"Dropout\", \"params\": {\"rate\": 0.25}, \"inputs\": [\"pool\"]},"
+  "{\"name\": \"flat\", \"type\": \"Flatten\", \"params\": {}, \"inputs\": [\"drop\"]},"
+  "{\"name\": \"fc\", \"type\": \"Dense\", \"params\": {\"units\": 12, \"bias\": true}, \"inputs\": [\"flat\"]},"
+  "{\"name\": \"bn\", \"type\": \"BatchNorm\", \"params\": {}, \"inputs\": [\"fc\"]},"
+  "{\"name\": \"relu2\", \"type\": \"ReLU\", \"params\": {}, \"inputs\": [\"bn\"]},"
+  "{\"name\": \"out\", \"type\": \"Dense\", \"params\": {\"units\": 3, \"bias\": true}, \"inputs\": [\"relu2\"]},"
+  "{\"name\": \"loss\", \"type\": \"SoftmaxCrossEntropy\", \"params\": {}, \"inputs\": [\"out\"]}]}";
+
+typedef struct {
+  GArray  *losses;     /* batch losses, then each epoch's validation loss */
+  float   *params;
+  gsize    n_params;
+  char    *status;     /* graph_status at the end */
+  guint64  replays;
+} GraphRun;
+
+static void
+graph_run_clear (GraphRun *r)
+{
+  g_array_unref (r->losses);
+  g_free (r->params);
+  g_free (r->status);
+}
+
+/* Trains g on s with the CUDA backend, with env "NAME=VALUE" set. The weights are reset (a new recording) after
+ * reset_at steps, when above 0. */
+static GraphRun
+graph_run (const LamGraph *g, LamTrainConfig *c, const LamDataSplits *s, const char *env, int reset_at)
+{
+  g_autoptr(GError) error = NULL;
+  g_auto (GStrv) kv = g_strsplit (env, "=", 2);
+  g_setenv (kv[0], kv[1], TRUE);
+  LamTrainer *t = lam_trainer_new (g, c, s, &error);
+  g_assert_no_error (error);
+  LamBackend *be = lam_trainer_backend (t);
+  g_assert_cmpstr (be->name, ==, "cuda");
+  g_assert_nonnull (be->ops->step_begin);
+
+  GraphRun r = { g_array_new (FALSE, FALSE, sizeof (double)), NULL, 0, NULL, 0 };
+  for (int i = 0; !lam_trainer_done (t); i++)
+    {
+      if (i == reset_at)
+        lam_trainer_reset_weights (t, 5);
+      LamMetrics m;
+      g_assert_true (lam_trainer_step (t, &m, &error));
+      g_assert_no_error (error);
+      g_array_append_val (r.losses, m.batch_loss);
+      if (m.epoch_end)
+        g_array_append_val (r.losses, m.val_loss);
+    }
+  LamNet *net = lam_trainer_net (t);
+  r.n_params = lam_net_n_params (net);
+  r.params = g_new (float, r.n_params);
+  lam_net_read_params (net, r.params);
+  r.status = be->ops->graph_status (be, &r.replays);
+  g_test_message ("%s: %s", env, r.status);
+  lam_trainer_free (t);
+  g_unsetenv (kv[0]);
+  return r;
+}
+
+static void
+assert_same_run (const GraphRun *a, const GraphRun *b)
+{
+  g_assert_cmpuint (a->losses->len, ==, b->losses->len);
+  for (guint i = 0; i < a->losses->len; i++)
+    {
+      double x = g_array_index (a->losses, double, i), y = g_array_index (b->losses, double, i);
+      if (memcmp (&x, &y, sizeof x) != 0)
+        g_error ("loss %u differs: %.17g op by op, %.17g with graphs", i, x, y);
+    }
+  g_assert_cmpuint (a->n_params, ==, b->n_params);
+  g_assert_cmpmem (a->params, a->n_params * sizeof (float), b->params, b->n_params * sizeof (float));
+}
+
+static gboolean
+on_emulator (void)
+{
+  return strstr (gpu->description, "emulator") != NULL;
+}
+
+static void
+test_graphs_train (void)
+{
+  if (!need_gpu ())
+    return;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("lamina-graphs-XXXXXX", &error);
+  g_assert_no_error (error);
+  g_autoptr(LamDataset) all = tiny_images (dir, 80);
+  g_rmdir (dir);
+  LamDataSplits s = { lam_dataset_slice (all, 0, 64), lam_dataset_slice (all, 64, 16), NULL };
+
+  g_autoptr(LamModelFile) m = lam_model_file_parse (tiny_cnn_json, -1, "tiny", &error);
+  g_assert_no_error (error);
+  g_assert_true (lam_graph_validate (m->graph, &error));
+  LamTrainConfig *c = &m->config;
+  g_free (c->backend);
+  c->backend = g_strdup ("cuda");
+  c->batch = 8;
+  c->epochs = 2;
+  c->seed = 3;
+  c->opt.kind = LAM_OPT_ADAM;
+  c->opt.lr = 0.01f;
+  c->opt.schedule = LAM_SCHED_COSINE;   /* the learning rate changes every step */
+
+  /* 5 steps, then the weights reset (a new key: recorded anew), which
+   * starts the 16 steps of the 2 epochs again */
+  GraphRun eager = graph_run (m->graph, c, &s, "LAMINA_CUDA_GRAPHS=0", 5);
+  g_assert_nonnull (strstr (eager.status, "off (LAMINA_CUDA_GRAPHS=0)"));
+  g_assert_cmpuint (eager.replays, ==, 0);
+
+  GraphRun graphed = graph_run (m->graph, c, &s, "LAMINA_CUDA_GRAPHS=1", 5);
+  assert_same_run (&eager, &graphed);
+  /* per key: one step op by op, one recorded (and launched), the rest replayed */
+  g_assert_cmpuint (graphed.replays, ==, (5 - 2) + (16 - 2));
+  g_assert_cmpstr (graphed.status, ==, "CUDA graphs: on, 17 steps replayed");
+
+  /* SGD with momentum and Nesterov: the other optimizer kernel */
+  c->opt.kind = LAM_OPT_SGD;
+  c->opt.nesterov = TRUE;
+  c->opt.schedule = LAM_SCHED_STEP;
+  GraphRun sgd_eager = graph_run (m->graph, c, &s, "LAMINA_CUDA_GRAPHS=0", -1);
+  GraphRun sgd_graphed = graph_run (m->graph, c, &s, "LAMINA_CUDA_GRAPHS=1", -1);
+  assert_same_run (&sgd_eager, &sgd_graphed);
+  g_assert_cmpuint (sgd_graphed.replays, ==, 16 - 2);
+
+  if (on_emulator ())
+    {
+      /* A recording that fails: the step runs again op by op, and the
+       * run goes on without graphs, saying why. */
+      GraphRun failed = graph_run (m->graph, c, &s, "EMU_CAPTURE_FAIL=1", -1);
+      assert_same_run (&sgd_eager, &failed);
+      g_assert_cmpuint (failed.replays, ==, 0);
+      g_assert_cmpstr (failed.status, ==, "CUDA graphs: off (recording the step failed: "
+                       "operation failed due to a previous error during capture)");
+      graph_run_clear (&failed);
+    }
+  else
+    g_test_message ("a failing recording is tested on the emulator only");
+
+  graph_run_clear (&eager);
+  graph_run_clear (&graphed);
+  graph_run_clear (&sgd_eager);
+  graph_run_clear (&sgd_graphed);
+  lam_dataset_unref (s.train);
+  lam_dataset_unref (s.val);
+}
+
+/* A regression sequence set: the targets are gathered too (gather_rows),
+ * through an LSTM's many small ops. */
+static void
+test_graphs_sequence (void)
+{
+  if (!need_gpu ())
+    return;
+  g_autoptr(GError) error = NULL;
+  static const char json[] =
+    "{\"format\": \"lamina-model\", \"version\": 1, \"name\": \"adding\", \"nodes\": ["
+    "{\"name\": \"input\", \"type\": \"Input\", \"params\": {\"channels\": 1, \"height\": 6, \"width\": 2}, \"inputs\": []},"
+    "{\"name\": \"seq\", \"type\": \"ImageToSequence\", \"params\": {}, \"inputs\": [\"input\"]},"
+    "{\"name\": \"lstm\", \"type\": \"LSTM\", \"params\": {\"units\": 8, \"return_sequences\": false, \"bidirectional\": true}, \"inputs\": [\"seq\"]},"
+    "{\"name\": \"out\", \"type\": \"Dense\", \"params\": {\"units\": 1, \"bias\": true}, \"inputs\": [\"lstm\"]},"
+    "{\"name\": \"loss\", \"type\": \"MSE\", \"params\": {}, \"inputs\": [\"out\"]}],"
+    "\"data\": {\"name\": \"adding\", \"length\": 6, \"n_samples\": 48}}";
+  g_autoptr(LamModelFile) m = lam_model_file_parse (json, -1, "adding", &error);
+  g_assert_no_error (error);
+  LamTrainConfig *c = &m->config;
+  g_free (c->backend);
+  c->backend = g_strdup ("cuda");
+  c->batch = 8;
+  c->epochs = 1;
+  c->opt.kind = LAM_OPT_ADAMW;
+  c->opt.weight_decay = 0.01f;
+  g_auto (LamDataSplits) s = { 0 };
+  g_assert_true (lam_data_open (&c->data, 1, &s, &error));
+  g_assert_no_error (error);
+  g_assert_nonnull (s.train->targets);
+
+  GraphRun eager = graph_run (m->graph, c, &s, "LAMINA_CUDA_GRAPHS=0", -1);
+  GraphRun graphed = graph_run (m->graph, c, &s, "LAMINA_CUDA_GRAPHS=1", -1);
+  assert_same_run (&eager, &graphed);
+  int steps = s.train->n / 8;
+  g_assert_cmpint (steps, >=, 4);
+  g_assert_cmpuint (graphed.replays, ==, (guint64) steps - 2);
+  graph_run_clear (&eager);
+  graph_run_clear (&graphed);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   dev_bufs = g_ptr_array_new ();
+  module_env = g_strdup (g_getenv ("LAMINA_CUDA_MODULE"));
   cpu = lam_backend_new_cpu (2);
   gpu = lam_backend_new ("cuda", 1, NULL, NULL);
   if (gpu != NULL)   /* names the emulator when LAMINA_CUDA_MODULE is tests/cuda-emu's */
@@ -1164,10 +1413,13 @@ main (int argc, char **argv)
   g_test_add_func ("/backend/cuda/losses", test_losses);
   g_test_add_func ("/backend/cuda/optim/sgd", test_optim_sgd);
   g_test_add_func ("/backend/cuda/optim/adam", test_optim_adam);
+  g_test_add_func ("/backend/cuda/graphs/train", test_graphs_train);
+  g_test_add_func ("/backend/cuda/graphs/sequence", test_graphs_sequence);
   int ret = g_test_run ();
   lam_backend_free (gpu);
   lam_backend_free (cpu);
   g_ptr_array_unref (dev_bufs);
   g_free (gpu_why);
+  g_free (module_env);
   return ret;
 }

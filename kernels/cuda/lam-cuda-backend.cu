@@ -14,6 +14,13 @@
 void
 _lam_cuda_fail (LamCuda *cu, const char *what, const char *msg, const char *file, int line)
 {
+  if (cu->mode == LAM_CUDA_CAPTURE)
+    {
+      /* not an error yet: the step runs again, op by op, and tells */
+      g_autofree char *why = g_strdup_printf ("%s (%s)", msg, what);
+      _lam_cuda_graph_break (cu, why);
+      return;
+    }
   if (cu->error == NULL)
     cu->error = g_strdup_printf ("CUDA: %s (%s at %s:%d)", msg, what, file, line);
   g_warning ("CUDA: %s (%s at %s:%d)", msg, what, file, line);
@@ -24,6 +31,7 @@ _lam_cuda_scratch (LamCuda *cu, size_t n)
 {
   if (cu->scratch_len >= n)
     return cu->scratch;
+  _lam_cuda_graph_break (cu, "its scratch memory grows");
   if (cu->scratch)
     cudaFree (cu->scratch);
   cu->scratch = NULL;
@@ -54,6 +62,7 @@ cuda_alloc (LamBackend *be, gsize bytes)
 {
   LamCuda *cu = LAM_CUDA (be);
   void *p = NULL;
+  _lam_cuda_graph_break (cu, "it allocates device memory");
   if (cudaMalloc (&p, bytes ? bytes : 1) != cudaSuccess)
     {
       cudaGetLastError ();   /* out of memory is an answer, not a sticky error */
@@ -67,6 +76,7 @@ static void
 cuda_free (LamBackend *be, void *p)
 {
   LamCuda *cu = LAM_CUDA (be);
+  _lam_cuda_graph_break (cu, "it frees device memory");
   if (p)
     LAM_CUDA_CHECK (cu, cudaFreeAsync (p, cu->stream));
 }
@@ -75,6 +85,7 @@ static void
 cuda_upload (LamBackend *be, void *dst, const void *src, gsize bytes)
 {
   LamCuda *cu = LAM_CUDA (be);
+  _lam_cuda_graph_break (cu, "it uploads host memory");
   if (bytes)
     LAM_CUDA_CHECK (cu, cudaMemcpyAsync (dst, src, bytes, cudaMemcpyHostToDevice, cu->stream));
   /* the host buffer may go away after we return */
@@ -85,6 +96,7 @@ static void
 cuda_download (LamBackend *be, void *dst, const void *src, gsize bytes)
 {
   LamCuda *cu = LAM_CUDA (be);
+  _lam_cuda_graph_break (cu, "it downloads device memory");
   if (bytes)
     LAM_CUDA_CHECK (cu, cudaMemcpyAsync (dst, src, bytes, cudaMemcpyDeviceToHost, cu->stream));
   LAM_CUDA_CHECK (cu, cudaStreamSynchronize (cu->stream));
@@ -93,7 +105,7 @@ cuda_download (LamBackend *be, void *dst, const void *src, gsize bytes)
 static void
 cuda_copy (LamBackend *be, void *dst, const void *src, gsize bytes)
 {
-  LamCuda *cu = LAM_CUDA (be);
+  LAM_CUDA_OP (be, cu);
   if (bytes)
     LAM_CUDA_CHECK (cu, cudaMemcpyAsync (dst, src, bytes, cudaMemcpyDeviceToDevice, cu->stream));
 }
@@ -101,7 +113,7 @@ cuda_copy (LamBackend *be, void *dst, const void *src, gsize bytes)
 static void
 cuda_zero (LamBackend *be, void *dst, gsize bytes)
 {
-  LamCuda *cu = LAM_CUDA (be);
+  LAM_CUDA_OP (be, cu);
   if (bytes)
     LAM_CUDA_CHECK (cu, cudaMemsetAsync (dst, 0, bytes, cu->stream));
 }
@@ -110,6 +122,7 @@ static void
 cuda_synchronize (LamBackend *be)
 {
   LamCuda *cu = LAM_CUDA (be);
+  _lam_cuda_graph_break (cu, "it waits for the device");
   LAM_CUDA_CHECK (cu, cudaStreamSynchronize (cu->stream));
 }
 
@@ -132,15 +145,19 @@ cuda_destroy (LamBackend *be)
   cudaStreamSynchronize (cu->stream);
   if (cu->scratch)
     cudaFree (cu->scratch);
-  if (cu->idx)
-    cudaFree (cu->idx);
+  _lam_cuda_graph_destroy (cu);
   cublasDestroy (cu->blas);
+  if (cu->blas_workspace)
+    cudaFree (cu->blas_workspace);
   cudaStreamDestroy (cu->stream);
   g_free (cu->error);
   g_free (cu);
 }
 
 static LamBackendOps cuda_ops;
+
+/* cuBLAS's recommendation for Hopper; older GPUs need less */
+#define BLAS_WORKSPACE ((size_t) 32 << 20)
 
 extern "C" G_MODULE_EXPORT LamBackend *lam_cuda_backend_new (int device, char **why_not, GError **error);
 
@@ -195,6 +212,26 @@ lam_cuda_backend_new (int device, char **why_not, GError **error)
       return NULL;
     }
   cublasSetStream (cu->blas, cu->stream);
+  /* cuBLAS's own workspace, set after the stream (which resets it): one
+   * buffer for every recorded step, never allocated during a recording. */
+  if (cudaMalloc (&cu->blas_workspace, BLAS_WORKSPACE) == cudaSuccess)
+    cublasSetWorkspace (cu->blas, cu->blas_workspace, BLAS_WORKSPACE);
+  else
+    {
+      cudaGetLastError ();
+      cu->blas_workspace = NULL;
+    }
+  if (!_lam_cuda_graph_setup (cu))
+    {
+      *why_not = g_strdup ("could not allocate pinned host memory for the CUDA backend");
+      _lam_cuda_graph_destroy (cu);
+      if (cu->blas_workspace)
+        cudaFree (cu->blas_workspace);
+      cublasDestroy (cu->blas);
+      cudaStreamDestroy (cu->stream);
+      g_free (cu);
+      return NULL;
+    }
   /* Same seed, same run: pedantic math avoids reduced-precision tensor-core
    * paths that change between runs on some shapes. */
   cublasSetMathMode (cu->blas, CUBLAS_PEDANTIC_MATH);
@@ -211,6 +248,7 @@ lam_cuda_backend_new (int device, char **why_not, GError **error)
       cuda_ops.zero = cuda_zero;
       cuda_ops.synchronize = cuda_synchronize;
       cuda_ops.status = cuda_status;
+      _lam_cuda_graph_init (&cuda_ops);
       _lam_cuda_elementwise_init (&cuda_ops);
       _lam_cuda_dense_init (&cuda_ops);
       _lam_cuda_conv_init (&cuda_ops);

@@ -231,7 +231,7 @@ static void
 cuda_conv2d_forward (LamBackend *be, const LamConvShape *s, float *y, const float *x,
                      const float *w, const float *b, gboolean relu)
 {
-  LamCuda *cu = LAM_CUDA (be);
+  LAM_CUDA_OP (be, cu);
   size_t CKK = (size_t) s->C * s->K * s->K, N = (size_t) s->B * s->OH * s->OW;
   float *col = _lam_cuda_scratch (cu, CKK * N + (size_t) s->OC * N);
   if (col == NULL)
@@ -248,7 +248,7 @@ static void
 cuda_conv2d_backward (LamBackend *be, const LamConvShape *s, float *dx, float *dw, float *db,
                       const float *dy, const float *x, const float *w, const float *relu_y)
 {
-  LamCuda *cu = LAM_CUDA (be);
+  LAM_CUDA_OP (be, cu);
   size_t CKK = (size_t) s->C * s->K * s->K, N = (size_t) s->B * s->OH * s->OW;
   float *col = _lam_cuda_scratch (cu, 2 * CKK * N + (size_t) s->OC * N);
   if (col == NULL)
@@ -278,7 +278,7 @@ cuda_conv2d_backward (LamBackend *be, const LamConvShape *s, float *dx, float *d
 static void
 cuda_maxpool_forward (LamBackend *be, const LamConvShape *s, float *y, gint32 *argmax, const float *x)
 {
-  LamCuda *cu = LAM_CUDA (be);
+  LAM_CUDA_OP (be, cu);
   size_t n = (size_t) s->B * s->C * s->OH * s->OW;
   maxpool_forward_kernel<<<lam_cuda_blocks (n, THREADS), THREADS, 0, cu->stream>>> (y, argmax, x, *s);
   LAM_CUDA_LAUNCHED (cu);
@@ -287,7 +287,7 @@ cuda_maxpool_forward (LamBackend *be, const LamConvShape *s, float *y, gint32 *a
 static void
 cuda_maxpool_backward (LamBackend *be, const LamConvShape *s, float *dx, const float *dy, const gint32 *argmax)
 {
-  LamCuda *cu = LAM_CUDA (be);
+  LAM_CUDA_OP (be, cu);
   size_t n = (size_t) s->B * s->C * s->H * s->W;
   maxpool_backward_kernel<<<lam_cuda_blocks (n, THREADS), THREADS, 0, cu->stream>>> (dx, dy, argmax, *s);
   LAM_CUDA_LAUNCHED (cu);
@@ -296,7 +296,7 @@ cuda_maxpool_backward (LamBackend *be, const LamConvShape *s, float *dx, const f
 static void
 cuda_avgpool_forward (LamBackend *be, const LamConvShape *s, float *y, const float *x)
 {
-  LamCuda *cu = LAM_CUDA (be);
+  LAM_CUDA_OP (be, cu);
   size_t n = (size_t) s->B * s->C * s->OH * s->OW;
   avgpool_forward_kernel<<<lam_cuda_blocks (n, THREADS), THREADS, 0, cu->stream>>> (y, x, *s);
   LAM_CUDA_LAUNCHED (cu);
@@ -305,7 +305,7 @@ cuda_avgpool_forward (LamBackend *be, const LamConvShape *s, float *y, const flo
 static void
 cuda_avgpool_backward (LamBackend *be, const LamConvShape *s, float *dx, const float *dy)
 {
-  LamCuda *cu = LAM_CUDA (be);
+  LAM_CUDA_OP (be, cu);
   size_t n = (size_t) s->B * s->C * s->H * s->W;
   avgpool_backward_kernel<<<lam_cuda_blocks (n, THREADS), THREADS, 0, cu->stream>>> (dx, dy, *s);
   LAM_CUDA_LAUNCHED (cu);
@@ -314,7 +314,7 @@ cuda_avgpool_backward (LamBackend *be, const LamConvShape *s, float *dx, const f
 static void
 cuda_gap_forward (LamBackend *be, float *y, const float *x, int B, int C, int HW)
 {
-  LamCuda *cu = LAM_CUDA (be);
+  LAM_CUDA_OP (be, cu);
   size_t planes = (size_t) B * C;
   gap_forward_kernel<<<lam_cuda_blocks (planes, THREADS), THREADS, 0, cu->stream>>> (y, x, planes, HW);
   LAM_CUDA_LAUNCHED (cu);
@@ -323,7 +323,7 @@ cuda_gap_forward (LamBackend *be, float *y, const float *x, int B, int C, int HW
 static void
 cuda_gap_backward (LamBackend *be, float *dx, const float *dy, int B, int C, int HW)
 {
-  LamCuda *cu = LAM_CUDA (be);
+  LAM_CUDA_OP (be, cu);
   size_t planes = (size_t) B * C;
   gap_backward_kernel<<<lam_cuda_blocks (planes * HW, THREADS), THREADS, 0, cu->stream>>> (dx, dy, planes, HW);
   LAM_CUDA_LAUNCHED (cu);

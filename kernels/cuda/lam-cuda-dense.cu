@@ -48,7 +48,7 @@ static void
 cuda_dense_forward (LamBackend *be, float *y, const float *x, const float *w, const float *b,
                     int B, int in, int out, gboolean relu)
 {
-  LamCuda *cu = LAM_CUDA (be);
+  LAM_CUDA_OP (be, cu);
   _lam_cuda_sgemm (cu, 0, 1, B, out, in, 1.0f, x, in, w, in, 0.0f, y, out);
   if (b || relu)
     {
@@ -62,7 +62,7 @@ static void
 cuda_dense_backward (LamBackend *be, float *dx, float *dw, float *db, const float *dy,
                      const float *x, const float *w, int B, int in, int out, const float *relu_y)
 {
-  LamCuda *cu = LAM_CUDA (be);
+  LAM_CUDA_OP (be, cu);
   if (relu_y)
     {
       size_t n = (size_t) B * out;

@@ -95,11 +95,14 @@ hash_uniform (guint64 seed, guint64 i)
 }
 
 __global__ static void
-dropout_kernel (float *y, float *mask, const float *x, size_t n, float rate, guint64 seed)
+dropout_kernel (float *y, float *mask, const float *x, size_t n, float rate, guint64 seed,
+                const guint64 *seed_dev)
 {
   size_t i = blockIdx.x * (size_t) blockDim.x + threadIdx.x;
   if (i >= n)
     return;
+  if (seed_dev)   /* a recorded step: the seed changes from replay to replay */
+    seed = *seed_dev;
   float m = hash_uniform (seed, i) >= rate ? 1.0f / (1.0f - rate) : 0.0f;
   mask[i] = m;
   y[i] = x[i] * m;
@@ -138,11 +141,14 @@ concat_kernel (float *y, const float *x, int B, int cy, int cx, int off, int inn
 }
 
 __global__ static void
-sgd_kernel (float *w, const float *g, float *vel, size_t n, float lr, float mom, float wd, int nesterov)
+sgd_kernel (float *w, const float *g, float *vel, size_t n, float lr, float mom, float wd, int nesterov,
+            const float *lr_dev)
 {
   size_t i = blockIdx.x * (size_t) blockDim.x + threadIdx.x;
   if (i >= n)
     return;
+  if (lr_dev)
+    lr = *lr_dev;
   float gi = g[i] + wd * w[i];
   if (vel)
     {
@@ -154,11 +160,17 @@ sgd_kernel (float *w, const float *g, float *vel, size_t n, float lr, float mom,
 
 __global__ static void
 adam_kernel (float *w, const float *g, float *m, float *v, size_t n, float lr, float b1, float b2,
-             float eps, float wd, int decoupled, float c1, float c2)
+             float eps, float wd, int decoupled, float c1, float c2, const float *dyn)
 {
   size_t i = blockIdx.x * (size_t) blockDim.x + threadIdx.x;
   if (i >= n)
     return;
+  if (dyn)   /* lr and the bias corrections, which change every step */
+    {
+      lr = dyn[0];
+      c1 = dyn[1];
+      c2 = dyn[2];
+    }
   float gi = g[i];
   if (decoupled)
     w[i] -= lr * wd * w[i];
@@ -174,28 +186,14 @@ adam_kernel (float *w, const float *g, float *m, float *v, size_t n, float lr, f
 const gint32 *
 _lam_cuda_upload_idx (LamCuda *cu, const gint32 *idx, int B)
 {
-  if (cu->idx_len < B)
-    {
-      if (cu->idx)
-        cudaFree (cu->idx);
-      cu->idx = NULL;
-      cu->idx_len = 0;
-      LAM_CUDA_CHECK (cu, cudaMalloc ((void **) &cu->idx, B * sizeof (gint32)));
-      if (cu->idx == NULL)
-        return NULL;
-      cu->idx_len = B;
-    }
-  LAM_CUDA_CHECK (cu, cudaMemcpyAsync (cu->idx, idx, B * sizeof (gint32), cudaMemcpyHostToDevice, cu->stream));
-  /* idx is the caller's host memory: it may change after we return */
-  LAM_CUDA_CHECK (cu, cudaStreamSynchronize (cu->stream));
-  return cu->idx;
+  return (const gint32 *) _lam_cuda_dyn (cu, idx, (size_t) B * sizeof (gint32));
 }
 
 static void
 cuda_gather_u8 (LamBackend *be, float *x, gint32 *y, const guint8 *images, const guint8 *labels,
                 const gint32 *idx, int B, int n, float mean, float std)
 {
-  LamCuda *cu = LAM_CUDA (be);
+  LAM_CUDA_OP_DYN (be, cu);
   const gint32 *didx = _lam_cuda_upload_idx (cu, idx, B);
   if (didx == NULL)
     return;
@@ -209,7 +207,7 @@ static void
 cuda_gather_f32 (LamBackend *be, float *x, gint32 *y, const float *data, const guint8 *labels,
                  const gint32 *idx, int B, int n)
 {
-  LamCuda *cu = LAM_CUDA (be);
+  LAM_CUDA_OP_DYN (be, cu);
   const gint32 *didx = _lam_cuda_upload_idx (cu, idx, B);
   if (didx == NULL)
     return;
@@ -221,7 +219,7 @@ cuda_gather_f32 (LamBackend *be, float *x, gint32 *y, const float *data, const g
 static void
 cuda_act_forward (LamBackend *be, LamActKind kind, float alpha, float *y, const float *x, gsize n)
 {
-  LamCuda *cu = LAM_CUDA (be);
+  LAM_CUDA_OP (be, cu);
   act_forward_kernel<<<lam_cuda_blocks (n, THREADS), THREADS, 0, cu->stream>>> (kind, alpha, y, x, n);
   LAM_CUDA_LAUNCHED (cu);
 }
@@ -230,7 +228,7 @@ static void
 cuda_act_backward (LamBackend *be, LamActKind kind, float alpha, float *dx, const float *dy,
                    const float *x, const float *y, gsize n)
 {
-  LamCuda *cu = LAM_CUDA (be);
+  LAM_CUDA_OP (be, cu);
   act_backward_kernel<<<lam_cuda_blocks (n, THREADS), THREADS, 0, cu->stream>>> (kind, alpha, dx, dy, x, y, n);
   LAM_CUDA_LAUNCHED (cu);
 }
@@ -239,15 +237,19 @@ static void
 cuda_dropout_forward (LamBackend *be, float *y, float *mask, const float *x, gsize n, float rate,
                       guint64 seed)
 {
-  LamCuda *cu = LAM_CUDA (be);
-  dropout_kernel<<<lam_cuda_blocks (n, THREADS), THREADS, 0, cu->stream>>> (y, mask, x, n, rate, seed);
+  LAM_CUDA_OP_DYN (be, cu);
+  const guint64 *seed_dev = NULL;
+  if (cu->mode != LAM_CUDA_EAGER && (seed_dev = (const guint64 *) _lam_cuda_dyn (cu, &seed, sizeof seed)) == NULL)
+    return;
+  dropout_kernel<<<lam_cuda_blocks (n, THREADS), THREADS, 0, cu->stream>>> (y, mask, x, n, rate, seed,
+                                                                          seed_dev);
   LAM_CUDA_LAUNCHED (cu);
 }
 
 static void
 cuda_mul (LamBackend *be, float *y, const float *a, const float *b, gsize n)
 {
-  LamCuda *cu = LAM_CUDA (be);
+  LAM_CUDA_OP (be, cu);
   mul_kernel<<<lam_cuda_blocks (n, THREADS), THREADS, 0, cu->stream>>> (y, a, b, n);
   LAM_CUDA_LAUNCHED (cu);
 }
@@ -255,7 +257,7 @@ cuda_mul (LamBackend *be, float *y, const float *a, const float *b, gsize n)
 static void
 cuda_axpy (LamBackend *be, float *y, const float *x, float alpha, gsize n)
 {
-  LamCuda *cu = LAM_CUDA (be);
+  LAM_CUDA_OP (be, cu);
   axpy_kernel<<<lam_cuda_blocks (n, THREADS), THREADS, 0, cu->stream>>> (y, x, alpha, n);
   LAM_CUDA_LAUNCHED (cu);
 }
@@ -263,7 +265,7 @@ cuda_axpy (LamBackend *be, float *y, const float *x, float alpha, gsize n)
 static void
 cuda_concat_forward (LamBackend *be, float *y, const float *x, int B, int cy, int cx, int off, int inner)
 {
-  LamCuda *cu = LAM_CUDA (be);
+  LAM_CUDA_OP (be, cu);
   size_t n = (size_t) B * cx * inner;
   concat_kernel<<<lam_cuda_blocks (n, THREADS), THREADS, 0, cu->stream>>> (y, x, B, cy, cx, off, inner, 0);
   LAM_CUDA_LAUNCHED (cu);
@@ -272,7 +274,7 @@ cuda_concat_forward (LamBackend *be, float *y, const float *x, int B, int cy, in
 static void
 cuda_concat_backward (LamBackend *be, float *dx, const float *dy, int B, int cy, int cx, int off, int inner)
 {
-  LamCuda *cu = LAM_CUDA (be);
+  LAM_CUDA_OP (be, cu);
   size_t n = (size_t) B * cx * inner;
   concat_kernel<<<lam_cuda_blocks (n, THREADS), THREADS, 0, cu->stream>>> (dx, dy, B, cy, cx, off, inner, 1);
   LAM_CUDA_LAUNCHED (cu);
@@ -282,9 +284,12 @@ static void
 cuda_sgd_step (LamBackend *be, float *w, const float *g, float *vel, gsize n, float lr,
                float momentum, float wd, gboolean nesterov)
 {
-  LamCuda *cu = LAM_CUDA (be);
+  LAM_CUDA_OP_DYN (be, cu);
+  const float *lr_dev = NULL;
+  if (cu->mode != LAM_CUDA_EAGER && (lr_dev = (const float *) _lam_cuda_dyn (cu, &lr, sizeof lr)) == NULL)
+    return;
   sgd_kernel<<<lam_cuda_blocks (n, THREADS), THREADS, 0, cu->stream>>> (
-    w, g, momentum != 0 ? vel : NULL, n, lr, momentum, wd, nesterov);
+    w, g, momentum != 0 ? vel : NULL, n, lr, momentum, wd, nesterov, lr_dev);
   LAM_CUDA_LAUNCHED (cu);
 }
 
@@ -292,10 +297,13 @@ static void
 cuda_adam_step (LamBackend *be, float *w, const float *g, float *m, float *v, gsize n, float lr,
                 float beta1, float beta2, float eps, float wd, gboolean decoupled, int t)
 {
-  LamCuda *cu = LAM_CUDA (be);
+  LAM_CUDA_OP_DYN (be, cu);
+  float dyn[3] = { lr, 1.0f - powf (beta1, (float) t), 1.0f - powf (beta2, (float) t) };
+  const float *dyn_dev = NULL;
+  if (cu->mode != LAM_CUDA_EAGER && (dyn_dev = (const float *) _lam_cuda_dyn (cu, dyn, sizeof dyn)) == NULL)
+    return;
   adam_kernel<<<lam_cuda_blocks (n, THREADS), THREADS, 0, cu->stream>>> (
-    w, g, m, v, n, lr, beta1, beta2, eps, wd, decoupled, 1.0f - powf (beta1, (float) t),
-    1.0f - powf (beta2, (float) t));
+    w, g, m, v, n, lr, beta1, beta2, eps, wd, decoupled, dyn[1], dyn[2], dyn_dev);
   LAM_CUDA_LAUNCHED (cu);
 }
 

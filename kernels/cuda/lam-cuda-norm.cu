@@ -214,7 +214,7 @@ cuda_batchnorm_forward (LamBackend *be, float *y, const float *x, const float *g
                         float *save_invstd, int B, int C, int HW, float eps, float momentum,
                         gboolean train)
 {
-  LamCuda *cu = LAM_CUDA (be);
+  LAM_CUDA_OP (be, cu);
   size_t n = (size_t) B * C * HW;
   if (train)
     {
@@ -232,7 +232,7 @@ cuda_batchnorm_backward (LamBackend *be, float *dx, float *dgamma, float *dbeta,
                          const float *x, const float *gamma, const float *save_mean,
                          const float *save_invstd, int B, int C, int HW)
 {
-  LamCuda *cu = LAM_CUDA (be);
+  LAM_CUDA_OP (be, cu);
   size_t n = (size_t) B * C * HW;
   bn_grad_sums_kernel<<<C, THREADS, 0, cu->stream>>> (dgamma, dbeta, dy, x, save_mean, save_invstd, B, C, HW);
   LAM_CUDA_LAUNCHED (cu);
@@ -244,7 +244,7 @@ cuda_batchnorm_backward (LamBackend *be, float *dx, float *dgamma, float *dbeta,
 static void
 cuda_softmax_forward (LamBackend *be, float *y, const float *x, int rows, int n)
 {
-  LamCuda *cu = LAM_CUDA (be);
+  LAM_CUDA_OP (be, cu);
   softmax_forward_kernel<<<lam_cuda_blocks (rows, 128), 128, 0, cu->stream>>> (y, x, rows, n);
   LAM_CUDA_LAUNCHED (cu);
 }
@@ -252,7 +252,7 @@ cuda_softmax_forward (LamBackend *be, float *y, const float *x, int rows, int n)
 static void
 cuda_softmax_backward (LamBackend *be, float *dx, const float *dy, const float *y, int rows, int n)
 {
-  LamCuda *cu = LAM_CUDA (be);
+  LAM_CUDA_OP (be, cu);
   softmax_backward_kernel<<<lam_cuda_blocks (rows, 128), 128, 0, cu->stream>>> (dx, dy, y, rows, n);
   LAM_CUDA_LAUNCHED (cu);
 }
@@ -261,7 +261,7 @@ static void
 cuda_xent_loss (LamBackend *be, float *dlogits, float *stats, const float *logits,
                 const gint32 *labels, int B, int n, float scale)
 {
-  LamCuda *cu = LAM_CUDA (be);
+  LAM_CUDA_OP (be, cu);
   float *rowstat = _lam_cuda_scratch (cu, 2 * (size_t) B);
   if (rowstat == NULL)
     return;
@@ -275,7 +275,7 @@ static void
 cuda_mse_loss (LamBackend *be, float *dpred, float *stats, const float *pred, const gint32 *labels,
                int B, int n, float scale)
 {
-  LamCuda *cu = LAM_CUDA (be);
+  LAM_CUDA_OP (be, cu);
   float *rowstat = _lam_cuda_scratch (cu, 2 * (size_t) B);
   if (rowstat == NULL)
     return;

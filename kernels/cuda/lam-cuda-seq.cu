@@ -686,7 +686,7 @@ static void
 cuda_gemm (LamBackend *be, gboolean trans_a, gboolean trans_b, int M, int N, int K, float alpha,
            const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc)
 {
-  LamCuda *cu = LAM_CUDA (be);
+  LAM_CUDA_OP (be, cu);
   if (M <= 0 || N <= 0)
     return;
   if (K <= 0)
@@ -702,7 +702,7 @@ static void
 cuda_copy_strided (LamBackend *be, float *dst, const float *src, const int n[4], const gssize ds[3],
                    const gssize ss[3])
 {
-  LamCuda *cu = LAM_CUDA (be);
+  LAM_CUDA_OP (be, cu);
   if (n[0] <= 0 || n[1] <= 0 || n[2] <= 0 || n[3] <= 0)
     return;
   StridedShape s;
@@ -721,7 +721,7 @@ cuda_copy_strided (LamBackend *be, float *dst, const float *src, const int n[4],
 static void
 cuda_add_rows (LamBackend *be, float *y, const float *x, const float *v, int rows, int n)
 {
-  LamCuda *cu = LAM_CUDA (be);
+  LAM_CUDA_OP (be, cu);
   if (rows <= 0 || n <= 0)
     return;
   add_rows_kernel<<<lam_cuda_blocks ((size_t) rows * n, THREADS), THREADS, 0, cu->stream>>> (y, x, v, rows, n);
@@ -731,7 +731,7 @@ cuda_add_rows (LamBackend *be, float *y, const float *x, const float *v, int row
 static void
 cuda_sum_rows (LamBackend *be, float *y, const float *x, int rows, int n)
 {
-  LamCuda *cu = LAM_CUDA (be);
+  LAM_CUDA_OP (be, cu);
   if (n <= 0)
     return;
   if (rows <= 0)
@@ -756,7 +756,7 @@ cuda_sum_rows (LamBackend *be, float *y, const float *x, int rows, int n)
 static void
 cuda_time_mean_forward (LamBackend *be, float *y, const float *x, int B, int T, int F)
 {
-  LamCuda *cu = LAM_CUDA (be);
+  LAM_CUDA_OP (be, cu);
   if (B <= 0 || F <= 0)
     return;
   time_mean_forward_kernel<<<lam_cuda_blocks ((size_t) B * F, THREADS), THREADS, 0, cu->stream>>> (y, x, B, T, F);
@@ -766,7 +766,7 @@ cuda_time_mean_forward (LamBackend *be, float *y, const float *x, int B, int T, 
 static void
 cuda_time_mean_backward (LamBackend *be, float *dx, const float *dy, int B, int T, int F)
 {
-  LamCuda *cu = LAM_CUDA (be);
+  LAM_CUDA_OP (be, cu);
   if (B <= 0 || T <= 0 || F <= 0)
     return;
   time_mean_backward_kernel<<<lam_cuda_blocks ((size_t) B * T * F, THREADS), THREADS, 0, cu->stream>>> (dx, dy, B, T, F);
@@ -776,7 +776,7 @@ cuda_time_mean_backward (LamBackend *be, float *dx, const float *dy, int B, int 
 static void
 cuda_gather_rows (LamBackend *be, float *dst, const float *src, const gint32 *idx, int B, int n)
 {
-  LamCuda *cu = LAM_CUDA (be);
+  LAM_CUDA_OP_DYN (be, cu);
   if (B <= 0 || n <= 0)
     return;
   const gint32 *didx = _lam_cuda_upload_idx (cu, idx, B);
@@ -790,7 +790,7 @@ static void
 cuda_mse_loss_targets (LamBackend *be, float *dpred, float *stats, const float *pred,
                        const float *targets, int B, int n, float scale, float tol)
 {
-  LamCuda *cu = LAM_CUDA (be);
+  LAM_CUDA_OP (be, cu);
   if (B <= 0)
     return;
   /* 2·B doubles (cudaMalloc's alignment suits them) */
@@ -807,7 +807,7 @@ static void
 cuda_lstm_cell_forward (LamBackend *be, float *h, float *c, float *gates, const float *xp,
                         const float *hh, const float *c_prev, int B, int H)
 {
-  LamCuda *cu = LAM_CUDA (be);
+  LAM_CUDA_OP (be, cu);
   if (B <= 0 || H <= 0)
     return;
   lstm_forward_kernel<<<lam_cuda_blocks ((size_t) B * H, THREADS), THREADS, 0, cu->stream>>> (h, c, gates, xp, hh, c_prev, B, H);
@@ -819,7 +819,7 @@ cuda_lstm_cell_backward (LamBackend *be, float *dpre, float *dc_prev, const floa
                          const float *dh_rec, const float *dc_next, const float *gates,
                          const float *c, const float *c_prev, int B, int H)
 {
-  LamCuda *cu = LAM_CUDA (be);
+  LAM_CUDA_OP (be, cu);
   if (B <= 0 || H <= 0)
     return;
   lstm_backward_kernel<<<lam_cuda_blocks ((size_t) B * H, THREADS), THREADS, 0, cu->stream>>> (
@@ -831,7 +831,7 @@ static void
 cuda_gru_cell_forward (LamBackend *be, float *h, float *gates, const float *xp, const float *hh,
                        const float *h_prev, int B, int H)
 {
-  LamCuda *cu = LAM_CUDA (be);
+  LAM_CUDA_OP (be, cu);
   if (B <= 0 || H <= 0)
     return;
   gru_forward_kernel<<<lam_cuda_blocks ((size_t) B * H, THREADS), THREADS, 0, cu->stream>>> (h, gates, xp, hh, h_prev, B, H);
@@ -842,7 +842,7 @@ static void
 cuda_gru_cell_backward (LamBackend *be, float *dxp, float *dhh, float *dh_prev, const float *dh,
                         const float *dh_rec, const float *gates, const float *h_prev, int B, int H)
 {
-  LamCuda *cu = LAM_CUDA (be);
+  LAM_CUDA_OP (be, cu);
   if (B <= 0 || H <= 0)
     return;
   gru_backward_kernel<<<lam_cuda_blocks ((size_t) B * H, THREADS), THREADS, 0, cu->stream>>> (
@@ -853,7 +853,7 @@ cuda_gru_cell_backward (LamBackend *be, float *dxp, float *dhh, float *dh_prev, 
 static void
 cuda_rnn_cell_forward (LamBackend *be, float *h, const float *xp, const float *hh, int B, int H)
 {
-  LamCuda *cu = LAM_CUDA (be);
+  LAM_CUDA_OP (be, cu);
   size_t n = (size_t) B * H;
   if (B <= 0 || H <= 0)
     return;
@@ -865,7 +865,7 @@ static void
 cuda_rnn_cell_backward (LamBackend *be, float *dpre, const float *dh, const float *dh_rec,
                         const float *h, int B, int H)
 {
-  LamCuda *cu = LAM_CUDA (be);
+  LAM_CUDA_OP (be, cu);
   size_t n = (size_t) B * H;
   if (B <= 0 || H <= 0)
     return;
@@ -877,7 +877,7 @@ static void
 cuda_ltc_cell_forward (LamBackend *be, float *x_next, float *f, const float *x, const float *xp,
                        const float *hh, const float *A, const float *log_tau, float dt, int B, int H)
 {
-  LamCuda *cu = LAM_CUDA (be);
+  LAM_CUDA_OP (be, cu);
   if (B <= 0 || H <= 0)
     return;
   ltc_forward_kernel<<<lam_cuda_blocks ((size_t) B * H, THREADS), THREADS, 0, cu->stream>>> (
@@ -890,7 +890,7 @@ cuda_ltc_cell_backward (LamBackend *be, float *dx, float *dpre, float *dA, float
                         const float *dh, const float *dh_rec, const float *x_next, const float *x,
                         const float *f, const float *A, const float *log_tau, float dt, int B, int H)
 {
-  LamCuda *cu = LAM_CUDA (be);
+  LAM_CUDA_OP (be, cu);
   (void) x;   /* x_next carries it, as on the CPU */
   if (B <= 0 || H <= 0)
     return;
@@ -914,7 +914,7 @@ static void
 cuda_attention_forward (LamBackend *be, float *ctx, float *probs, const float *qkv, int B, int T,
                         int heads, int dh, gboolean causal)
 {
-  LamCuda *cu = LAM_CUDA (be);
+  LAM_CUDA_OP (be, cu);
   if (B <= 0 || T <= 0 || heads <= 0 || dh <= 0)
     return;
   int D = heads * dh, ld = 3 * D;
@@ -943,7 +943,7 @@ static void
 cuda_attention_backward (LamBackend *be, float *dqkv, const float *dctx, const float *qkv,
                          const float *probs, int B, int T, int heads, int dh)
 {
-  LamCuda *cu = LAM_CUDA (be);
+  LAM_CUDA_OP (be, cu);
   if (B <= 0 || T <= 0 || heads <= 0 || dh <= 0)
     return;
   int D = heads * dh, ld = 3 * D;
@@ -982,7 +982,7 @@ static void
 cuda_layernorm_forward (LamBackend *be, float *y, float *mean, float *rstd, const float *x,
                         const float *w, const float *b, int rows, int n, float eps)
 {
-  LamCuda *cu = LAM_CUDA (be);
+  LAM_CUDA_OP (be, cu);
   if (rows <= 0 || n <= 0)
     return;
   layernorm_forward_kernel<<<warp_row_blocks (rows), THREADS, 0, cu->stream>>> (y, mean, rstd, x, w, b, rows, n, eps);
@@ -994,7 +994,7 @@ cuda_layernorm_backward (LamBackend *be, float *dx, float *dw, float *db, const 
                          const float *x, const float *mean, const float *rstd, const float *w,
                          int rows, int n)
 {
-  LamCuda *cu = LAM_CUDA (be);
+  LAM_CUDA_OP (be, cu);
   if (n <= 0)
     return;
   if (rows <= 0)
@@ -1032,7 +1032,7 @@ static void
 cuda_embedding_forward (LamBackend *be, float *y, const float *ids, const float *w, int N, int vocab,
                         int dim)
 {
-  LamCuda *cu = LAM_CUDA (be);
+  LAM_CUDA_OP (be, cu);
   if (N <= 0 || dim <= 0 || vocab <= 0)
     return;
   embedding_forward_kernel<<<lam_cuda_blocks ((size_t) N * dim, THREADS), THREADS, 0, cu->stream>>> (y, ids, w, N, vocab, dim);
@@ -1043,7 +1043,7 @@ static void
 cuda_embedding_backward (LamBackend *be, float *dw, const float *dy, const float *ids, int N,
                          int vocab, int dim)
 {
-  LamCuda *cu = LAM_CUDA (be);
+  LAM_CUDA_OP (be, cu);
   if (dim <= 0 || vocab <= 0)
     return;
   if (N <= 0)
@@ -1066,7 +1066,7 @@ static void
 cuda_lc2d_forward (LamBackend *be, const LamConvShape *s, float *y, const float *x, const float *w,
                    const float *b)
 {
-  LamCuda *cu = LAM_CUDA (be);
+  LAM_CUDA_OP (be, cu);
   size_t OHW = (size_t) s->OH * s->OW, CKK = (size_t) s->C * s->K * s->K;
   size_t ncol = OHW * s->B * CKK, ny = OHW * s->B * s->OC;
   if (ny == 0)
@@ -1088,7 +1088,7 @@ static void
 cuda_lc2d_backward (LamBackend *be, const LamConvShape *s, float *dx, float *dw, float *db,
                     const float *dy, const float *x, const float *w)
 {
-  LamCuda *cu = LAM_CUDA (be);
+  LAM_CUDA_OP (be, cu);
   size_t OHW = (size_t) s->OH * s->OW, CKK = (size_t) s->C * s->K * s->K;
   size_t ncol = OHW * s->B * CKK, ny = OHW * s->B * s->OC;
   if (ny == 0)

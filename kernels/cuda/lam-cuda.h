@@ -12,18 +12,91 @@
 
 #include "lam-backend.h"
 
+/* How ops run (lam-cuda-graph.cu). EAGER: launched one by one. CAPTURE:
+ * recorded into a CUDA graph (stream capture), not run. REPLAY: skipped,
+ * since step_end launches the recorded graph; ops only hand over the
+ * values that change from step to step. ABORTED: a recording failed in
+ * the middle of a step; ops are skipped until step_end, which asks the
+ * engine to run the step again, one op at a time. */
+typedef enum {
+  LAM_CUDA_EAGER,
+  LAM_CUDA_CAPTURE,
+  LAM_CUDA_REPLAY,
+  LAM_CUDA_ABORTED,
+} LamCudaMode;
+
+/* Pinned host memory and its device twin, for values that come from the
+ * host: batch indices, dropout seeds, learning rates. Host regions are
+ * written, then copied to the device in stream order. */
+typedef struct {
+  char        *host;         /* cudaHostAlloc'd */
+  char        *dev;
+  size_t       size;
+  size_t       used;
+  cudaEvent_t  copied;       /* after the last copy out of host */
+} LamCudaArena;
+
 typedef struct {
   int            device;
   cudaStream_t   stream;
   cublasHandle_t blas;
+  void          *blas_workspace;
   char          *error;        /* first error, sticky */
   float         *scratch;      /* im2col, permuted gradients, partial sums */
   size_t         scratch_len;  /* floats */
-  gint32        *idx;          /* batch indices on the device */
-  int            idx_len;
+
+  /* Step graphs (lam-cuda-graph.cu) */
+  LamCudaMode      mode;
+  LamCudaArena     eager;      /* a ring, for ops outside a recorded step */
+  LamCudaArena     step;       /* the recorded step's values, from offset 0 */
+  gboolean         graphs;     /* allowed (LAMINA_CUDA_GRAPHS=0 turns them off) */
+  char            *graphs_off; /* why they were turned off */
+  guint64          key;        /* of the recorded step */
+  int              warm;       /* steps run with this key before recording */
+  cudaGraphExec_t  exec;
+  cudaEvent_t      launched;   /* after the last launch of exec */
+  GPtrArray       *ops;        /* the recorded ops, by name (__func__) */
+  guint            pos;        /* replay: the next op */
+  char            *mismatch;   /* replay: the first op that differed */
+  guint64          replays;
 } LamCuda;
 
 #define LAM_CUDA(be) ((LamCuda *) (be)->ctx)
+
+/* Starts every compute op: declares cu and, unless ops run eagerly,
+ * notes the op (recording) or checks it against the recording and
+ * returns (replaying, aborted). Ops whose values change from step to
+ * step use LAM_CUDA_OP_DYN and lam_cuda_dyn instead. */
+#define LAM_CUDA_OP(be, cu) \
+  LamCuda *cu = LAM_CUDA (be); \
+  if (G_UNLIKELY (cu->mode != LAM_CUDA_EAGER) && _lam_cuda_graph_op (cu, __func__)) \
+    return
+
+#define LAM_CUDA_OP_DYN(be, cu) \
+  LamCuda *cu = LAM_CUDA (be); \
+  if (G_UNLIKELY (cu->mode != LAM_CUDA_EAGER)) \
+    _lam_cuda_graph_op (cu, __func__)
+
+/* Notes (CAPTURE) or checks (REPLAY) one op; TRUE when it must not run. */
+gboolean _lam_cuda_graph_op (LamCuda *cu, const char *op);
+
+/* Hands bytes of host values (batch indices, a seed, a learning rate)
+ * to a kernel through pinned memory: returns the device address it reads
+ * them at. Ops running eagerly get them copied now, in stream order, with
+ * no wait; in a recorded step, step_end copies them all before each
+ * launch. NULL when the op must not launch (REPLAY, ABORTED) or on
+ * failure. */
+const void *_lam_cuda_dyn (LamCuda *cu, const void *src, size_t bytes);
+
+/* For what cannot be recorded or replayed (a device allocation, a wait
+ * for the device, an error): ends a recording (the step's remaining ops
+ * are skipped and step_end returns FALSE), or marks a replay as not
+ * matching its recording. Nothing while ops run eagerly. */
+void _lam_cuda_graph_break (LamCuda *cu, const char *why);
+
+void _lam_cuda_graph_init    (LamBackendOps *ops);
+gboolean _lam_cuda_graph_setup (LamCuda *cu);
+void _lam_cuda_graph_destroy (LamCuda *cu);
 
 /* Records the first failure (statement, file, line) and carries on; the
  * trainer asks ops->status after each step and stops with the message. */
@@ -49,8 +122,8 @@ void _lam_cuda_fail (LamCuda *cu, const char *what, const char *msg, const char 
 /* Scratch of at least n floats (grows; never shrinks). NULL on failure. */
 float *_lam_cuda_scratch (LamCuda *cu, size_t n);
 
-/* Copies B host indices to cu->idx (grows; never shrinks) and waits, since
- * the caller may change them after we return. NULL on failure. */
+/* B host indices on the device (through _lam_cuda_dyn: no wait). NULL
+ * on failure, or when the op must return (REPLAY, ABORTED). */
 const gint32 *_lam_cuda_upload_idx (LamCuda *cu, const gint32 *idx, int B);
 
 /* Blocks of `threads` for n elements, one element per thread: the grid's

@@ -67,7 +67,7 @@ static int current, n_threads;
 static const std::function<void ()> *current_body;
 static float shuffle_f[MAX_THREADS];
 static int shuffle_i[MAX_THREADS], shuffle_seq[MAX_THREADS];
-static unsigned long n_launches, n_blocks;
+static unsigned long n_launches, n_blocks, n_graph_launches;
 static cudaError_t last_error;
 
 static const EmuCfg *launch;   /* the one running */
@@ -358,7 +358,147 @@ __attribute__ ((destructor)) static void
 report (void)
 {
   if (n_launches > 0)
-    fprintf (stderr, "lam-cuda-emu: emulated %lu kernel launches, %lu blocks\n", n_launches, n_blocks);
+    fprintf (stderr, "lam-cuda-emu: emulated %lu kernel launches, %lu blocks, %lu graph launches\n",
+             n_launches, n_blocks, n_graph_launches);
+}
+
+/* Stream capture and graphs
+ *
+ * One stream, so capture is a flag: while it is set, work is recorded
+ * into the graph being built, and what cannot be captured (waits,
+ * cudaMalloc, cudaFree) fails and invalidates the capture. */
+
+struct EmuGraph
+{
+  std::vector<std::function<void ()>> work;
+};
+
+static EmuGraph *capture;            /* being recorded, or NULL */
+static bool capture_invalidated;
+
+
+bool
+emu_capturing (void)
+{
+  return capture != NULL;
+}
+
+void
+emu_record (std::function<void ()> work)
+{
+  capture->work.push_back (std::move (work));
+}
+
+/* For calls that a capturing stream forbids. */
+static bool
+refused_in_capture (const char *what)
+{
+  if (capture == NULL)
+    return false;
+  fprintf (stderr, "lam-cuda-emu: %s during stream capture: the capture is invalidated\n", what);
+  capture_invalidated = true;
+  last_error = cudaErrorStreamCaptureUnsupported;
+  return true;
+}
+
+cudaError_t
+cudaStreamBeginCapture (cudaStream_t, cudaStreamCaptureMode)
+{
+  if (capture != NULL)
+    return last_error = cudaErrorInvalidValue;
+  capture = new EmuGraph;
+  capture_invalidated = false;
+  return cudaSuccess;
+}
+
+cudaError_t
+cudaStreamEndCapture (cudaStream_t, cudaGraph_t *graph)
+{
+  *graph = NULL;
+  if (capture == NULL)
+    return last_error = cudaErrorInvalidValue;
+  EmuGraph *g = capture;
+  capture = NULL;
+  if (capture_invalidated || g_strcmp0 (g_getenv ("EMU_CAPTURE_FAIL"), "1") == 0)
+    {
+      delete g;
+      return last_error = cudaErrorStreamCaptureInvalidated;
+    }
+  *graph = g;
+  return cudaSuccess;
+}
+
+cudaError_t
+cudaGraphInstantiate (cudaGraphExec_t *exec, cudaGraph_t graph, unsigned long long)
+{
+  if (graph == NULL || capture != NULL)
+    return last_error = cudaErrorInvalidValue;
+  *exec = new EmuGraph (*graph);
+  return cudaSuccess;
+}
+
+cudaError_t
+cudaGraphLaunch (cudaGraphExec_t exec, cudaStream_t)
+{
+  if (exec == NULL || refused_in_capture ("cudaGraphLaunch"))
+    return last_error = cudaErrorInvalidValue;
+  n_graph_launches++;
+  for (auto &w : exec->work)
+    w ();
+  return cudaSuccess;
+}
+
+cudaError_t
+cudaGraphDestroy (cudaGraph_t graph)
+{
+  delete graph;
+  return cudaSuccess;
+}
+
+cudaError_t
+cudaGraphExecDestroy (cudaGraphExec_t exec)
+{
+  delete exec;
+  return cudaSuccess;
+}
+
+/* Events: the one stream is synchronous, so an event is always reached. */
+struct EmuEvent
+{
+  bool recorded;
+};
+
+cudaError_t
+cudaEventCreateWithFlags (cudaEvent_t *event, unsigned)
+{
+  *event = new EmuEvent { false };
+  return cudaSuccess;
+}
+
+cudaError_t
+cudaEventRecord (cudaEvent_t event, cudaStream_t)
+{
+  if (event == NULL || capture != NULL)   /* Lamina records none in a capture */
+    return last_error = cudaErrorInvalidValue;
+  event->recorded = true;
+  return cudaSuccess;
+}
+
+cudaError_t
+cudaEventSynchronize (cudaEvent_t event)
+{
+  if (event == NULL)
+    return last_error = cudaErrorInvalidValue;
+  if (refused_in_capture ("cudaEventSynchronize"))
+    return cudaErrorStreamCaptureUnsupported;
+  return cudaSuccess;
+}
+
+cudaError_t
+cudaEventDestroy (cudaEvent_t event)
+{
+  delete event;
+  return cudaSuccess;
 }
 
 /* Device memory
@@ -405,6 +545,8 @@ check_host (const void *p, size_t n, const char *what)
 cudaError_t
 cudaMalloc (void **ptr, size_t bytes)
 {
+  if (refused_in_capture ("cudaMalloc"))
+    return cudaErrorStreamCaptureUnsupported;
   static int front = -1;
   if (front < 0)
     front = g_strcmp0 (g_getenv ("EMU_GUARD"), "front") == 0;
@@ -429,6 +571,8 @@ cudaFree (void *ptr)
 {
   if (ptr == NULL)
     return cudaSuccess;
+  if (refused_in_capture ("cudaFree"))
+    return cudaErrorStreamCaptureUnsupported;
   std::lock_guard<std::mutex> hold (alloc_lock);
   auto it = allocs.find ((const char *) ptr);
   if (it == allocs.end ())
@@ -451,6 +595,11 @@ cudaMemsetAsync (void *ptr, int value, size_t bytes, cudaStream_t)
     std::lock_guard<std::mutex> hold (alloc_lock);
     check_device (ptr, bytes, "cudaMemsetAsync");
   }
+  if (capture)
+    {
+      emu_record ([ptr, value, bytes] () { memset (ptr, value, bytes); });
+      return cudaSuccess;
+    }
   memset (ptr, value, bytes);
   return cudaSuccess;
 }
@@ -478,6 +627,12 @@ cudaMemcpyAsync (void *dst, const void *src, size_t bytes, cudaMemcpyKind kind, 
         return last_error = cudaErrorInvalidValue;
       }
   }
+  if (capture)
+    {
+      /* the source is read when the graph runs, as on a GPU */
+      emu_record ([dst, src, bytes] () { memmove (dst, src, bytes); });
+      return cudaSuccess;
+    }
   memmove (dst, src, bytes);
   return cudaSuccess;
 }
@@ -503,6 +658,8 @@ cudaGetErrorString (cudaError_t err)
     case cudaErrorInvalidConfiguration: return "invalid configuration argument";
     case cudaErrorInsufficientDriver: return "CUDA driver version is insufficient for CUDA runtime version";
     case cudaErrorNoDevice: return "no CUDA-capable device is detected";
+    case cudaErrorStreamCaptureUnsupported: return "operation not permitted when stream is capturing";
+    case cudaErrorStreamCaptureInvalidated: return "operation failed due to a previous error during capture";
     default: return "unknown error";
     }
 }
@@ -550,6 +707,25 @@ cudaStreamDestroy (cudaStream_t)
 cudaError_t
 cudaStreamSynchronize (cudaStream_t)
 {
+  if (refused_in_capture ("cudaStreamSynchronize"))
+    return cudaErrorStreamCaptureUnsupported;
+  return cudaSuccess;
+}
+
+cudaError_t
+cudaHostAlloc (void **ptr, size_t bytes, unsigned)
+{
+  if (refused_in_capture ("cudaHostAlloc"))
+    return cudaErrorStreamCaptureUnsupported;
+  *ptr = g_malloc (bytes ? bytes : 1);
+  memset (*ptr, 0xff, bytes);
+  return cudaSuccess;
+}
+
+cudaError_t
+cudaFreeHost (void *ptr)
+{
+  g_free (ptr);
   return cudaSuccess;
 }
 
@@ -577,6 +753,14 @@ cublasSetStream (cublasHandle_t, cudaStream_t)
 cublasStatus_t
 cublasSetMathMode (cublasHandle_t, int)
 {
+  return CUBLAS_STATUS_SUCCESS;
+}
+
+cublasStatus_t
+cublasSetWorkspace (cublasHandle_t, void *workspace, size_t bytes)
+{
+  std::lock_guard<std::mutex> hold (alloc_lock);
+  check_device (workspace, bytes, "cublasSetWorkspace");
   return CUBLAS_STATUS_SUCCESS;
 }
 
@@ -610,6 +794,16 @@ cublasSgemmStridedBatched (cublasHandle_t handle, cublasOperation_t ta, cublasOp
       fprintf (stderr, "lam-cuda-emu: cublasSgemm: invalid value: ta %d tb %d m %d n %d k %d lda %d ldb %d ldc %d\n",
                ta, tb, m, n, k, lda, ldb, ldc);
       return CUBLAS_STATUS_INVALID_VALUE;
+    }
+  if (capture)
+    {
+      /* cuBLAS reads alpha and beta (host pointers) at the call */
+      float al = *alpha, be = *beta;
+      emu_record ([=] () {
+        cublasSgemmStridedBatched (handle, ta, tb, m, n, k, &al, A, lda, strideA, B, ldb, strideB,
+                                   &be, C, ldc, strideC, count);
+      });
+      return CUBLAS_STATUS_SUCCESS;
     }
   for (int c = 0; c < count; c++)
     {

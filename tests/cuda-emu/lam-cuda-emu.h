@@ -59,8 +59,17 @@ enum {
   cudaErrorInvalidConfiguration = 9,
   cudaErrorInsufficientDriver = 35,
   cudaErrorNoDevice = 100,
+  cudaErrorStreamCaptureUnsupported = 900,
+  cudaErrorStreamCaptureInvalidated = 901,
 };
 typedef void *cudaStream_t;
+typedef struct EmuEvent *cudaEvent_t;
+typedef struct EmuGraph *cudaGraph_t;
+typedef struct EmuGraph *cudaGraphExec_t;
+enum cudaStreamCaptureMode { cudaStreamCaptureModeGlobal, cudaStreamCaptureModeThreadLocal,
+                             cudaStreamCaptureModeRelaxed };
+#define cudaHostAllocDefault 0
+#define cudaEventDisableTiming 2
 enum cudaMemcpyKind { cudaMemcpyHostToDevice, cudaMemcpyDeviceToHost, cudaMemcpyDeviceToDevice };
 #define cudaStreamNonBlocking 1
 struct cudaDeviceProp
@@ -83,6 +92,26 @@ cudaError_t cudaMemsetAsync           (void *ptr, int value, size_t bytes, cudaS
 cudaError_t cudaMemcpyAsync           (void *dst, const void *src, size_t bytes, cudaMemcpyKind kind,
                                        cudaStream_t stream);
 cudaError_t cudaGetLastError          (void);
+/* Pinned host memory: plain host memory here, never device memory. */
+cudaError_t cudaHostAlloc             (void **ptr, size_t bytes, unsigned flags);
+cudaError_t cudaFreeHost              (void *ptr);
+/* Events: everything has finished by the time a call returns. */
+cudaError_t cudaEventCreateWithFlags  (cudaEvent_t *event, unsigned flags);
+cudaError_t cudaEventRecord           (cudaEvent_t event, cudaStream_t stream);
+cudaError_t cudaEventSynchronize      (cudaEvent_t event);
+cudaError_t cudaEventDestroy          (cudaEvent_t event);
+/* Stream capture and graphs. While the stream captures, launches, memsets,
+ * copies and GEMMs are recorded (their arguments by value, memory read
+ * when the graph runs), not run; a synchronisation, cudaMalloc or
+ * cudaFree then fails and invalidates the capture, as CUDA's
+ * thread-local mode does. EMU_CAPTURE_FAIL=1 makes cudaStreamEndCapture
+ * fail, to test what the caller does then. */
+cudaError_t cudaStreamBeginCapture    (cudaStream_t stream, cudaStreamCaptureMode mode);
+cudaError_t cudaStreamEndCapture      (cudaStream_t stream, cudaGraph_t *graph);
+cudaError_t cudaGraphInstantiate      (cudaGraphExec_t *exec, cudaGraph_t graph, unsigned long long flags);
+cudaError_t cudaGraphLaunch           (cudaGraphExec_t exec, cudaStream_t stream);
+cudaError_t cudaGraphDestroy          (cudaGraph_t graph);
+cudaError_t cudaGraphExecDestroy      (cudaGraphExec_t exec);
 const char *cudaGetErrorString        (cudaError_t err);
 
 /* cuBLAS: a plain reference GEMM with cuBLAS's argument checks. */
@@ -96,6 +125,7 @@ cublasStatus_t cublasCreate          (cublasHandle_t *handle);
 cublasStatus_t cublasDestroy         (cublasHandle_t handle);
 cublasStatus_t cublasSetStream       (cublasHandle_t handle, cudaStream_t stream);
 cublasStatus_t cublasSetMathMode     (cublasHandle_t handle, int mode);
+cublasStatus_t cublasSetWorkspace    (cublasHandle_t handle, void *workspace, size_t bytes);
 const char    *cublasGetStatusString (cublasStatus_t status);
 cublasStatus_t cublasSgemm           (cublasHandle_t handle, cublasOperation_t ta, cublasOperation_t tb,
                                       int m, int n, int k, const float *alpha, const float *A, int lda,
@@ -149,6 +179,10 @@ emu_cfg (const char *kernel, const char *file, int line, dim3 grid, dim3 block,
 /* Runs body once per thread of every block, block after block. */
 void emu_run (const EmuCfg &cfg, const std::function<void ()> &body);
 
+/* While a stream captures: records work for the graph instead of running it. */
+bool emu_capturing (void);
+void emu_record    (std::function<void ()> work);
+
 /* As a real launch: the arguments are evaluated once, on the host, and
  * converted to the kernel's parameter types; every thread then gets its
  * own copy of them. */
@@ -158,5 +192,12 @@ emu_launch (const EmuCfg &cfg, void (*kernel) (P...), A &&...args)
 {
   static_assert (sizeof... (P) == sizeof... (A), "wrong number of kernel arguments");
   const std::tuple<std::decay_t<P>...> params (std::forward<A> (args)...);
+  if (emu_capturing ())
+    {
+      /* a graph keeps the arguments, as evaluated at the launch */
+      EmuCfg c = cfg;
+      emu_record ([c, kernel, params] () { emu_run (c, [&] () { std::apply (kernel, params); }); });
+      return;
+    }
   emu_run (cfg, [&] () { std::apply (kernel, params); });
 }
