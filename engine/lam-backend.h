@@ -70,9 +70,9 @@ struct _LamBackendOps {
    * the backend record anew. step_end returns FALSE when the step's ops
    * were not run (the recording failed; the backend has fallen back to
    * running ops one by one): the caller then runs the same step again.
-   * graph_status describes the state for people ("CUDA graphs: replaying,
-   * 120 steps" or "CUDA graphs: off (why)"); replays counts the steps run
-   * as a replayed graph. */
+   * graph_status describes the state for people ("CUDA graphs: on, 120
+   * steps replayed" or "CUDA graphs: off (why)"); replays counts the steps
+   * run as a replayed graph. */
   void     (*step_begin)   (LamBackend *be, guint64 key);
   gboolean (*step_end)     (LamBackend *be);
   char    *(*graph_status) (LamBackend *be, guint64 *replays);

@@ -54,7 +54,6 @@ typedef struct {
   guint64          key;        /* of the recorded step */
   int              warm;       /* steps run with this key before recording */
   cudaGraphExec_t  exec;
-  cudaEvent_t      launched;   /* after the last launch of exec */
   GPtrArray       *ops;        /* the recorded ops, by name (__func__) */
   guint            pos;        /* replay: the next op */
   char            *mismatch;   /* replay: the first op that differed */
@@ -66,7 +65,7 @@ typedef struct {
 /* Starts every compute op: declares cu and, unless ops run eagerly,
  * notes the op (recording) or checks it against the recording and
  * returns (replaying, aborted). Ops whose values change from step to
- * step use LAM_CUDA_OP_DYN and lam_cuda_dyn instead. */
+ * step use LAM_CUDA_OP_DYN and _lam_cuda_dyn instead. */
 #define LAM_CUDA_OP(be, cu) \
   LamCuda *cu = LAM_CUDA (be); \
   if (G_UNLIKELY (cu->mode != LAM_CUDA_EAGER) && _lam_cuda_graph_op (cu, __func__)) \
