@@ -1330,6 +1330,53 @@ test_graphs_train (void)
   lam_dataset_unref (s.val);
 }
 
+/* Scratch memory that grows between two steps (a larger batch outside
+ * the step) moves: the recorded step, which holds its old address, must
+ * be dropped and recorded anew. */
+static void
+test_graphs_scratch (void)
+{
+  if (!need_gpu ())
+    return;
+  g_autoptr(GError) error = NULL;
+  LamBackend *be = lam_backend_new ("cuda", 1, NULL, &error);   /* its own recording */
+  g_assert_no_error (error);
+  const LamConvShape s = { 2, 1, 6, 6, 3, 6, 6, 3, 1, 1 }, big = { 8, 1, 6, 6, 3, 6, 6, 3, 1, 1 };
+  gsize nx = 8 * 36, ny = 8 * 3 * 36, nw = 27;
+  g_autofree float *w = randv (nw, 61, -1, 1), *b = randv (3, 62, -1, 1), *ref = g_new (float, ny);
+  g_autofree float *got = g_new (float, ny);
+  float *dX = be->ops->alloc (be, nx * 4), *dW = be->ops->alloc (be, nw * 4), *dB = be->ops->alloc (be, 12);
+  float *dY = be->ops->alloc (be, ny * 4);
+  be->ops->upload (be, dW, w, nw * 4);
+  be->ops->upload (be, dB, b, 12);
+  guint64 replays = 0;
+  for (int round = 0; round < 2; round++)
+    {
+      g_autofree float *x = randv (nx, 63 + round, -1, 1);
+      be->ops->upload (be, dX, x, nx * 4);
+      cpu->ops->conv2d_forward (cpu, &s, ref, x, w, b, FALSE);
+      /* op by op, recorded, replayed */
+      for (int step = 0; step < 3; step++)
+        {
+          be->ops->step_begin (be, 1);
+          be->ops->zero (be, dY, ny * 4);
+          be->ops->conv2d_forward (be, &s, dY, dX, dW, dB, FALSE);
+          g_assert_true (be->ops->step_end (be));
+          be->ops->download (be, got, dY, 2 * 3 * 36 * 4);
+          g_assert_cmpfloat (nmse (ref, got, 2 * 3 * 36), <, 1e-10);
+        }
+      g_free (be->ops->graph_status (be, &replays));
+      g_assert_cmpuint (replays, ==, round + 1);
+      /* a batch of 8 outside the step: the scratch grows, and moves */
+      be->ops->conv2d_forward (be, &big, dY, dX, dW, dB, FALSE);
+    }
+  g_autoptr(GError) status = NULL;
+  g_assert_true (be->ops->status (be, &status));
+  for (float *p[] = { dX, dW, dB, dY }, **q = p; q < p + 4; q++)
+    be->ops->free (be, *q);
+  lam_backend_free (be);
+}
+
 /* A regression sequence set: the targets are gathered too (gather_rows),
  * through an LSTM's many small ops. */
 static void
@@ -1414,6 +1461,7 @@ main (int argc, char **argv)
   g_test_add_func ("/backend/cuda/optim/sgd", test_optim_sgd);
   g_test_add_func ("/backend/cuda/optim/adam", test_optim_adam);
   g_test_add_func ("/backend/cuda/graphs/train", test_graphs_train);
+  g_test_add_func ("/backend/cuda/graphs/scratch", test_graphs_scratch);
   g_test_add_func ("/backend/cuda/graphs/sequence", test_graphs_sequence);
   int ret = g_test_run ();
   lam_backend_free (gpu);

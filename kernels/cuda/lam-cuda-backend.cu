@@ -32,6 +32,8 @@ _lam_cuda_scratch (LamCuda *cu, size_t n)
   if (cu->scratch_len >= n)
     return cu->scratch;
   _lam_cuda_graph_break (cu, "its scratch memory grows");
+  /* a recorded step's kernels hold the old address */
+  _lam_cuda_graph_forget (cu);
   if (cu->scratch)
     cudaFree (cu->scratch);
   cu->scratch = NULL;
@@ -43,7 +45,8 @@ _lam_cuda_scratch (LamCuda *cu, size_t n)
       return NULL;
     }
   cu->scratch_len = n;
-  return cu->scratch;
+  /* a recording that this ended: the op must not launch the rest eagerly */
+  return cu->mode == LAM_CUDA_ABORTED ? NULL : cu->scratch;
 }
 
 void

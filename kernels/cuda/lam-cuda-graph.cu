@@ -120,6 +120,16 @@ end_capture (LamCuda *cu)
 }
 
 void
+_lam_cuda_graph_forget (LamCuda *cu)
+{
+  if (cu->exec == NULL)
+    return;
+  cudaGraphExecDestroy (cu->exec);
+  cu->exec = NULL;
+  cu->warm = 0;
+}
+
+void
 _lam_cuda_graph_break (LamCuda *cu, const char *why)
 {
   if (cu->mode == LAM_CUDA_CAPTURE)
@@ -218,11 +228,11 @@ step_begin (LamBackend *be, guint64 key)
       cu->key = key;
       cu->warm = 0;
     }
+  /* the last launch's copy must have read the values we overwrite */
+  LAM_CUDA_CHECK (cu, cudaEventSynchronize (cu->step.copied));
   cu->step.used = 0;
   if (cu->exec)
     {
-      /* the last launch's copy must have read the values we overwrite */
-      LAM_CUDA_CHECK (cu, cudaEventSynchronize (cu->step.copied));
       cu->mode = LAM_CUDA_REPLAY;
       cu->pos = 0;
       g_clear_pointer (&cu->mismatch, g_free);
@@ -244,15 +254,26 @@ step_begin (LamBackend *be, guint64 key)
   cu->mode = LAM_CUDA_CAPTURE;
 }
 
-/* Copies the step's host values, then launches the graph. */
-static void
+/* Copies the step's host values, then launches the graph. FALSE, with
+ * graphs off, when that fails: the step then runs again op by op (and
+ * meets the same error there, if the device has one). */
+static gboolean
 launch (LamCuda *cu)
 {
+  cudaError_t err = cudaSuccess;
   if (cu->step.used)
-    LAM_CUDA_CHECK (cu, cudaMemcpyAsync (cu->step.dev, cu->step.host, cu->step.used,
-                                         cudaMemcpyHostToDevice, cu->stream));
-  LAM_CUDA_CHECK (cu, cudaEventRecord (cu->step.copied, cu->stream));
-  LAM_CUDA_CHECK (cu, cudaGraphLaunch (cu->exec, cu->stream));
+    err = cudaMemcpyAsync (cu->step.dev, cu->step.host, cu->step.used, cudaMemcpyHostToDevice, cu->stream);
+  if (err == cudaSuccess)
+    err = cudaEventRecord (cu->step.copied, cu->stream);
+  if (err == cudaSuccess)
+    err = cudaGraphLaunch (cu->exec, cu->stream);
+  if (err != cudaSuccess)
+    {
+      cudaGetLastError ();
+      graphs_off (cu, "launching the recorded step failed: %s", cudaGetErrorString (err));
+      return FALSE;
+    }
+  return TRUE;
 }
 
 static gboolean
@@ -285,14 +306,17 @@ step_end (LamBackend *be)
                         err != cudaSuccess ? cudaGetErrorString (err) : "empty graph");
             return FALSE;
           }
-        launch (cu);   /* the recorded ops have not run yet */
-        return TRUE;
+        cu->step_bytes = cu->step.used;
+        return launch (cu);   /* the recorded ops have not run yet */
       }
 
     case LAM_CUDA_REPLAY:
       if (cu->mismatch == NULL && cu->pos != cu->ops->len)
         cu->mismatch = g_strdup_printf ("the step has %u ops where the recording has %u",
                                         cu->pos, cu->ops->len);
+      if (cu->mismatch == NULL && cu->step.used != cu->step_bytes)
+        cu->mismatch = g_strdup_printf ("the step hands over %zu bytes of host values where the "
+                                        "recording has %zu", cu->step.used, cu->step_bytes);
       if (cu->mismatch)
         {
           /* an engine bug: the ops were skipped, so the step runs again */
@@ -300,7 +324,8 @@ step_end (LamBackend *be)
           graphs_off (cu, "the step changed: %s", cu->mismatch);
           return FALSE;
         }
-      launch (cu);
+      if (!launch (cu))
+        return FALSE;
       cu->replays++;
       return TRUE;
 

@@ -55,6 +55,7 @@ typedef struct {
   int              warm;       /* steps run with this key before recording */
   cudaGraphExec_t  exec;
   GPtrArray       *ops;        /* the recorded ops, by name (__func__) */
+  size_t           step_bytes; /* the recorded step's host values */
   guint            pos;        /* replay: the next op */
   char            *mismatch;   /* replay: the first op that differed */
   guint64          replays;
@@ -92,6 +93,9 @@ const void *_lam_cuda_dyn (LamCuda *cu, const void *src, size_t bytes);
  * are skipped and step_end returns FALSE), or marks a replay as not
  * matching its recording. Nothing while ops run eagerly. */
 void _lam_cuda_graph_break (LamCuda *cu, const char *why);
+
+/* Drops the recorded step (its buffers moved): the next steps record anew. */
+void _lam_cuda_graph_forget (LamCuda *cu);
 
 void _lam_cuda_graph_init    (LamBackendOps *ops);
 gboolean _lam_cuda_graph_setup (LamCuda *cu);
