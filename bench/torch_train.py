@@ -4,7 +4,7 @@
 Replicates what `lamina-train --preset mlp|lenet5 --backend cpu` does, so
 that its throughput and accuracy can be compared with Lamina's:
 
-  * data: Fashion-MNIST from /usr/share/datasets/fashion-mnist (gzipped IDX),
+  * data: Fashion-MNIST from $LAMINA_FASHION_MNIST_DIR or /usr/share/datasets/fashion-mnist (gzipped IDX),
     normalised (x/255 - 0.2860) / 0.3530; 5000 of the 60000 training images
     held out (as Lamina's val_fraction 0.0833333 does), so 55000 are trained
     on; the last partial batch of each epoch is dropped (859 steps at 64);
@@ -30,7 +30,8 @@ import os
 import sys
 import time
 
-DATA_DIR = "/usr/share/datasets/fashion-mnist"
+# as Lamina: $LAMINA_FASHION_MNIST_DIR, else Debian's dataset-fashion-mnist
+DATA_DIR = os.environ.get("LAMINA_FASHION_MNIST_DIR") or "/usr/share/datasets/fashion-mnist"
 MEAN, STD = 0.2860, 0.3530
 VAL_IMAGES = 5000
 
