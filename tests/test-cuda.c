@@ -1330,6 +1330,65 @@ test_graphs_train (void)
   lam_dataset_unref (s.val);
 }
 
+/* The window's way: the worker thread trains while another thread takes
+ * copies (weights, one sample's activations) between two steps, as the
+ * views do. The run must be the one trained alone, op by op. */
+static void
+test_graphs_threaded (void)
+{
+  if (!need_gpu ())
+    return;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("lamina-graphs-XXXXXX", &error);
+  g_assert_no_error (error);
+  g_autoptr(LamDataset) all = tiny_images (dir, 80);
+  g_rmdir (dir);
+  LamDataSplits s = { lam_dataset_slice (all, 0, 64), lam_dataset_slice (all, 64, 16), NULL };
+  g_autoptr(LamModelFile) m = lam_model_file_parse (tiny_cnn_json, -1, "tiny", &error);
+  g_assert_no_error (error);
+  LamTrainConfig *c = &m->config;
+  g_free (c->backend);
+  c->backend = g_strdup ("cuda");
+  c->batch = 8;
+  c->epochs = 3;
+  c->seed = 4;
+  c->opt.kind = LAM_OPT_ADAM;
+  c->opt.lr = 0.01f;
+
+  GraphRun alone = graph_run (m->graph, c, &s, "LAMINA_CUDA_GRAPHS=0", -1);
+
+  LamTrainer *t = lam_trainer_new (m->graph, c, &s, &error);
+  g_assert_no_error (error);
+  LamNet *net = lam_trainer_net (t);
+  const char *name = lam_net_tensor (net, 0)->name;
+  lam_trainer_start (t);
+  int copies = 0;
+  while (lam_trainer_state (t) != LAM_TRAINER_FINISHED)
+    {
+      g_assert_cmpint (lam_trainer_state (t), !=, LAM_TRAINER_FAILED);
+      int ndim, shape[4];
+      g_free (lam_trainer_copy_tensor (t, name, &ndim, shape));
+      float **acts = lam_trainer_activations (t, s.val, copies % s.val->n, &error);
+      g_assert_no_error (error);
+      lam_trainer_free_activations (t, acts);
+      copies++;
+    }
+  LamBackend *be = lam_trainer_backend (t);
+  guint64 replays = 0;
+  g_autofree char *status = be->ops->graph_status (be, &replays);
+  g_test_message ("%d copies while training; %s", copies, status);
+  g_assert_cmpuint (replays, ==, 3 * 8 - 2);
+  g_assert_cmpint (copies, >, 0);
+  g_autofree float *params = g_new (float, alone.n_params);
+  g_assert_cmpuint (lam_net_n_params (net), ==, alone.n_params);
+  lam_net_read_params (net, params);
+  g_assert_cmpmem (params, alone.n_params * sizeof (float), alone.params, alone.n_params * sizeof (float));
+  lam_trainer_free (t);
+  graph_run_clear (&alone);
+  lam_dataset_unref (s.train);
+  lam_dataset_unref (s.val);
+}
+
 /* Scratch memory that grows between two steps (a larger batch outside
  * the step) moves: the recorded step, which holds its old address, must
  * be dropped and recorded anew. */
@@ -1462,6 +1521,7 @@ main (int argc, char **argv)
   g_test_add_func ("/backend/cuda/optim/adam", test_optim_adam);
   g_test_add_func ("/backend/cuda/graphs/train", test_graphs_train);
   g_test_add_func ("/backend/cuda/graphs/scratch", test_graphs_scratch);
+  g_test_add_func ("/backend/cuda/graphs/threaded", test_graphs_threaded);
   g_test_add_func ("/backend/cuda/graphs/sequence", test_graphs_sequence);
   int ret = g_test_run ();
   lam_backend_free (gpu);
