@@ -1372,6 +1372,9 @@ test_graphs_threaded (void)
       g_assert_no_error (error);
       lam_trainer_free_activations (t, acts);
       copies++;
+      /* the window asks 10 times a second; back to back, copies would
+       * keep the worker waiting (it lets them in before each step) */
+      g_usleep (5000);
     }
   LamBackend *be = lam_trainer_backend (t);
   guint64 replays = 0;

@@ -339,11 +339,11 @@ try_shortcut (GtkWidget *w, guint keyval, GdkModifierType state)
   return done;
 }
 
-/* What GTK's renderer made of w, as it last drew it: BGRA words
+/* What GTK's renderer makes of w: BGRA words
  * (0xAARRGGBB), *width × *height; NULL when it drew nothing yet. With
  * LAM_TEST_SAVE_PNG=dir, also dir/training-NAME.png. */
 static guint32 *
-render (GtkWidget *w, const char *name, int *width, int *height)
+render_snapshot (GtkWidget *w, const char *name, int *width, int *height)
 {
   g_autoptr(GdkPaintable) paintable = gtk_widget_paintable_new (w);
   GtkSnapshot *snapshot = gtk_snapshot_new ();
@@ -369,6 +369,49 @@ render (GtkWidget *w, const char *name, int *width, int *height)
       gdk_texture_save_to_png (texture, path);
     }
   return px;
+}
+
+typedef struct {
+  GtkWidget  *w;
+  const char *name;
+  int         width, height;
+  guint32    *px;
+  gboolean    done;
+} RenderJob;
+
+static void
+render_after_paint (GdkFrameClock *clock, RenderJob *job)
+{
+  if (!job->done)
+    job->px = render_snapshot (job->w, job->name, &job->width, &job->height);
+  job->done = TRUE;
+}
+
+/* render_snapshot at the end of a frame, right after GTK's layout and
+ * paint: a view that the session refreshes while it trains may add
+ * children (new rows of feature maps) between two frames, and a
+ * snapshot taken then finds them without an allocation, which GTK
+ * warns about (a fatal warning in tests). */
+static guint32 *
+render (GtkWidget *w, const char *name, int *width, int *height)
+{
+  RenderJob job = { w, name, 0, 0, NULL, FALSE };
+  GdkFrameClock *clock = gtk_widget_get_frame_clock (w);
+  gint64 end = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  gulong id;
+
+  g_assert_nonnull (clock);
+  id = g_signal_connect (clock, "after-paint", G_CALLBACK (render_after_paint), &job);
+  gtk_widget_queue_draw (w);
+  while (!job.done)
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, end);
+      g_main_context_iteration (NULL, TRUE);
+    }
+  g_signal_handler_disconnect (clock, id);
+  *width = job.width;
+  *height = job.height;
+  return job.px;
 }
 
 /* Within tol per channel of the colour map's colour for t. */

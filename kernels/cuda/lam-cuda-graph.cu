@@ -2,7 +2,7 @@
  * pinned memory through which host values (batch indices, seeds,
  * learning rates) reach the kernels without a wait.
  *
- * A small network's step is some 50 kernels of a few microseconds each:
+ * A small network's step is some 40 kernels of a few microseconds each:
  * launched one by one, the host's launch overhead, not the GPU, sets the
  * pace. So the trainer brackets each step with step_begin/step_end:
  *
@@ -11,7 +11,7 @@
  *   - the second is recorded by stream capture and launched as a graph;
  *   - from then on the ops are skipped: LAM_CUDA_OP checks that each one
  *     comes in the recorded order, the few ops whose values change from
- *     step to step write them to pinned memory (lam_cuda_dyn), and
+ *     step to step write them to pinned memory (_lam_cuda_dyn), and
  *     step_end copies those values and launches the graph: two calls.
  *
  * Whatever cannot be recorded (an allocation, a wait for the device, an
