@@ -1782,8 +1782,11 @@ lam_training_session_dup_backend_text (LamTrainingSession *self)
     {
       LamBackend *be = lam_trainer_backend (self->run->trainer);
       const char *note = lam_trainer_backend_note (self->run->trainer);
+      g_autofree char *graphs = lam_trainer_dup_graph_status (self->run->trainer);
       if (note != NULL)
         return g_strdup_printf ("Training on: %s. CUDA is not used: %s", be->description, note);
+      if (graphs != NULL)   /* "CUDA graphs: on, 120 steps replayed" */
+        return g_strdup_printf ("Training on: %s. %s", be->description, graphs);
       return g_strdup_printf ("Training on: %s", be->description);
     }
   want = config (self)->backend != NULL ? config (self)->backend : "auto";

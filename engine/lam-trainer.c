@@ -49,6 +49,7 @@ struct _LamTrainer {
 
   guint64        graph_key;     /* a new one when a recorded step would go stale */
   gboolean       graphs;        /* bracket steps for the backend (step_begin) */
+  char          *graph_status;  /* the backend's, after the last step (ctl_lock) */
 
   double         elapsed;       /* seconds of training steps, this run */
   gint64         run_images;
@@ -376,6 +377,7 @@ lam_trainer_free (LamTrainer *t)
   lam_data_splits_clear (&t->data);
   lam_train_config_clear (&t->cfg);
   g_free (t->backend_note);
+  g_free (t->graph_status);
   g_free (t->perm);
   g_mutex_clear (&t->lock);
   g_mutex_clear (&t->ctl_lock);
@@ -386,6 +388,15 @@ lam_trainer_free (LamTrainer *t)
 LamNet *lam_trainer_net (LamTrainer *t) { return t->net; }
 LamBackend *lam_trainer_backend (LamTrainer *t) { return t->be; }
 const char *lam_trainer_backend_note (LamTrainer *t) { return t->backend_note; }
+
+char *
+lam_trainer_dup_graph_status (LamTrainer *t)
+{
+  g_mutex_lock (&t->ctl_lock);
+  char *s = g_strdup (t->graph_status);
+  g_mutex_unlock (&t->ctl_lock);
+  return s;
+}
 const LamTrainConfig *lam_trainer_config (LamTrainer *t) { return &t->cfg; }
 int lam_trainer_steps_per_epoch (LamTrainer *t) { return t->steps_per_epoch; }
 int lam_trainer_epoch (LamTrainer *t) { return t->epoch; }
@@ -516,6 +527,16 @@ step_locked (LamTrainer *t, LamMetrics *m, GError **error)
       g_clear_error (error);
       t->opt->t = opt_t;
       graphed = t->graphs = FALSE;
+    }
+  if (o->graph_status)
+    {
+      /* for other threads (the window): the backend's is the worker's */
+      char *status = o->graph_status (t->be, NULL);
+      g_mutex_lock (&t->ctl_lock);
+      char *old = t->graph_status;
+      t->graph_status = status;
+      g_mutex_unlock (&t->ctl_lock);
+      g_free (old);
     }
 
   double loss, correct;
@@ -808,6 +829,47 @@ lam_trainer_activations (LamTrainer *t, LamDataset *ds, int sample, GError **err
     }
   g_mutex_unlock (&t->lock);
   return acts;
+}
+
+gboolean
+lam_trainer_node_outputs (LamTrainer *t, LamDataset *ds, const int *nodes, int n_nodes, float **out,
+                          GError **error)
+{
+  const LamGraph *g = lam_net_graph (t->net);
+  for (int k = 0; k < n_nodes; k++)
+    if (nodes[k] < 0 || nodes[k] >= (int) g->nodes->len ||
+        lam_layer_info (((LamNode *) g_ptr_array_index (g->nodes, nodes[k]))->kind)->is_loss)
+      {
+        g_set_error (error, LAM_ERROR, LAM_ERROR_INVALID_ARGUMENT, "node %d has no output to read",
+                     nodes[k]);
+        return FALSE;
+      }
+  reader_lock (t);
+  gboolean ok = TRUE;
+  DevData *d = dev_data (t, ds, error);
+  g_autofree gint32 *idx = g_new (gint32, t->batch);
+  for (int start = 0; ok && d != NULL && start < ds->n; start += t->batch)
+    {
+      int B = MIN (t->batch, ds->n - start);
+      LamNet *net = net_for_batch (t, B, error);
+      if (net == NULL)
+        {
+          ok = FALSE;
+          break;
+        }
+      for (int i = 0; i < B; i++)
+        idx[i] = start + i;
+      gather (t, net, d, idx, B);
+      lam_net_stats_reset (net);
+      lam_net_forward (net, FALSE, 0);
+      for (int k = 0; k < n_nodes; k++)
+        {
+          gsize size = lam_shape_size (&((LamNode *) g_ptr_array_index (g->nodes, nodes[k]))->out_shape);
+          lam_net_read_output (net, nodes[k], out[k] + (gsize) start * size);
+        }
+    }
+  g_mutex_unlock (&t->lock);
+  return ok && d != NULL;
 }
 
 void

@@ -78,6 +78,10 @@ void        lam_trainer_free       (LamTrainer *t);
 LamNet     *lam_trainer_net        (LamTrainer *t);
 LamBackend *lam_trainer_backend    (LamTrainer *t);
 const char *lam_trainer_backend_note (LamTrainer *t);  /* why not CUDA, or NULL */
+/* How the last step ran on a backend that records steps ("CUDA graphs:
+ * on, 120 steps replayed", "CUDA graphs: off (why)"); NULL before the
+ * first step or on the CPU. Any thread; g_free it. */
+char       *lam_trainer_dup_graph_status (LamTrainer *t);
 const LamTrainConfig *lam_trainer_config (LamTrainer *t);
 int         lam_trainer_steps_per_epoch (LamTrainer *t);
 int         lam_trainer_epoch      (LamTrainer *t);    /* epochs completed */
@@ -114,6 +118,13 @@ float      *lam_trainer_copy_tensor (LamTrainer *t, const char *name, int *ndim,
  * of that node's out_shape size. Free with lam_trainer_free_activations. */
 float     **lam_trainer_activations (LamTrainer *t, LamDataset *ds, int sample, GError **error);
 void        lam_trainer_free_activations (LamTrainer *t, float **acts);
+/* The outputs of n_nodes nodes (graph indices, no loss node) for every
+ * sample of ds, in evaluation mode, a batch at a time under one lock:
+ * out[k] receives ds->n × the node's out_shape size floats, sample by
+ * sample. For many samples (a view's grid of points) it is far cheaper
+ * than lam_trainer_activations per sample, above all on a GPU. */
+gboolean    lam_trainer_node_outputs (LamTrainer *t, LamDataset *ds, const int *nodes, int n_nodes,
+                                      float **out, GError **error);
 
 /* Checkpoints: weights, optimizer state and the position in the run, in
  * one safetensors file. Loading continues the run exactly. */

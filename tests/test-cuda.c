@@ -1237,6 +1237,9 @@ graph_run (const LamGraph *g, LamTrainConfig *c, const LamDataSplits *s, const c
   lam_net_read_params (net, r.params);
   r.status = be->ops->graph_status (be, &r.replays);
   g_test_message ("%s: %s", env, r.status);
+  /* the copy the window shows, taken after the last step */
+  g_autofree char *shown = lam_trainer_dup_graph_status (t);
+  g_assert_cmpstr (shown, ==, r.status);
   lam_trainer_free (t);
   g_unsetenv (kv[0]);
   return r;

@@ -1018,6 +1018,20 @@ test_view_data (void)
       g_assert_cmpfloat (fabs (probs[2 * i] + probs[2 * i + 1] - 1), <, 1e-5);
       g_assert_cmpfloat (fabs (units[i]), <=, 1);   /* tanh */
     }
+  /* batched, the same numbers as one point at a time */
+  for (int p = 0; p < 900; p += 89)
+    {
+      float **acts = lam_trainer_activations (t, lam_view_grid_get_dataset (grid), p, &error);
+      const LamGraph *gg = lam_net_graph (lam_trainer_net (t));
+      int nk = 0;
+      g_autofree float *one = lam_view_probabilities (gg, acts, &nk);
+      g_assert_cmpint (nk, ==, 2);
+      for (int k = 0; k < 2; k++)
+        g_assert_cmpfloat (fabs (probs[2 * p + k] - one[k]), <, 1e-6);
+      for (int u = 0; u < 8; u++)
+        g_assert_cmpfloat (fabs (units[u * 900 + p] - acts[lam_graph_index_of (gg, "act1")][u]), <, 1e-6);
+      lam_trainer_free_activations (t, acts);
+    }
   g_assert_false (lam_view_grid_evaluate (t, grid, probs, 3, NULL, NULL, NULL, &error));
   g_clear_error (&error);
 

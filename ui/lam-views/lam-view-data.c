@@ -161,22 +161,31 @@ lam_view_grid_evaluate (LamTrainer *t, LamViewGrid *grid, float *probs, int n_cl
       *n_units = nu;
     }
 
-  for (int p = 0; p < n; p++)
-    {
-      float **acts = lam_trainer_activations (t, grid->ds, p, error);
-      if (acts == NULL)
-        {
-          if (units_node)
-            g_clear_pointer (units, g_free);
-          return FALSE;
-        }
-      if (li >= 0 && acts[li])
-        to_probabilities (g, acts[li], n_classes, probs + (gsize) p * n_classes);
-      if (ui >= 0 && acts[ui])
-        for (int u = 0; u < nu; u++)
-          (*units)[(gsize) u * n + p] = acts[ui][u];
-      lam_trainer_free_activations (t, acts);
-    }
+  /* every grid point in batches: one pass per batch, not per point */
+  {
+    int nodes[2], k = 0;
+    float *outs[2];
+    g_autofree float *logit_out = li >= 0 ? g_new (float, (gsize) n * n_classes) : NULL;
+    g_autofree float *unit_out = ui >= 0 ? g_new (float, (gsize) n * nu) : NULL;
+    if (li >= 0)
+      nodes[k] = li, outs[k++] = logit_out;
+    if (ui >= 0)
+      nodes[k] = ui, outs[k++] = unit_out;
+    if (k > 0 && !lam_trainer_node_outputs (t, grid->ds, nodes, k, outs, error))
+      {
+        if (units_node)
+          g_clear_pointer (units, g_free);
+        return FALSE;
+      }
+    for (int p = 0; p < n; p++)
+      {
+        if (li >= 0)
+          to_probabilities (g, logit_out + (gsize) p * n_classes, n_classes, probs + (gsize) p * n_classes);
+        if (ui >= 0)
+          for (int u = 0; u < nu; u++)
+            (*units)[(gsize) u * n + p] = unit_out[(gsize) p * nu + u];
+      }
+  }
   return TRUE;
 }
 

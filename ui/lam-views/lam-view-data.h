@@ -6,10 +6,11 @@
  *
  * Cost, measured on the 2-core Zen 4 build machine, CPU backend: the
  * trainer's per-sample lam_trainer_activations() costs about 0.6 µs for
- * a 2→16→16→2 MLP, so a 100×100 probability field with every hidden
- * unit's map is 10 000 calls, about 6 ms, and the grid needs no coarser
- * second pass; lam_trainer_predict() on the same grid (classes only)
- * takes 2.7 ms. For LeNet-5, activations for one sample take 0.13 ms
+ * a 2→16→16→2 MLP; lam_view_grid_evaluate() runs a 100×100 grid a
+ * batch at a time instead (lam_trainer_node_outputs), which on a GPU is
+ * one pass per batch rather than 10 000 passes that each wait for the
+ * device; lam_trainer_predict() on the same grid (classes only) takes
+ * 2.7 ms. For LeNet-5, activations for one sample take 0.13 ms
  * and predictions for 1000 validation images about 21 ms.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
