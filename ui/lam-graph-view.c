@@ -74,6 +74,8 @@ struct _LamGraphView {
   char       *edge_to;
 
   double      zoom, tx, ty;
+  gboolean    in_allocate;      /* inside size_allocate: GTK is laying out */
+  guint       zoom_idle;        /* notify::zoom put off until the layout is done */
   gboolean    fit_pending;
   gboolean    fitted;           /* the view is still as the last fit left it */
   double      fit_min_zoom;     /* that fit's least zoom, to fit again when the size changes */
@@ -411,6 +413,16 @@ under_corner (LamGraphView *self, const graphene_rect_t *b, double zoom, double 
          && ty + (b->origin.y + b->size.height) * zoom > h - self->corner_h;
 }
 
+static gboolean
+notify_zoom_idle (gpointer data)
+{
+  LamGraphView *self = data;
+
+  self->zoom_idle = 0;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ZOOM]);
+  return G_SOURCE_REMOVE;
+}
+
 /* Fits the graph; with min_zoom above MIN_ZOOM a wide graph is shown
  * from its start (the input) at a legible size instead, and on a short
  * canvas (while training) its layers are shown whole down to SHORT_ZOOM.
@@ -474,7 +486,13 @@ fit (LamGraphView *self, double min_zoom)
   self->tx = tx;
   self->ty = ty;
   gtk_widget_queue_draw (GTK_WIDGET (self));
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ZOOM]);
+  if (!self->in_allocate)
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ZOOM]);
+  else if (self->zoom_idle == 0)
+    /* fitted in the middle of GTK's layout: whoever shows the zoom (the
+     * window's zoom label) would queue a resize now, and GTK would then
+     * draw that part of the window without an allocation */
+    self->zoom_idle = g_idle_add (notify_zoom_idle, self);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1482,6 +1500,7 @@ lam_graph_view_size_allocate (GtkWidget *widget, int width, int height, int base
 {
   LamGraphView *self = LAM_GRAPH_VIEW (widget);
 
+  self->in_allocate = TRUE;
   if (self->fit_pending)
     fit (self, self->fit_min_zoom);
   else if (self->fitted && (width != self->alloc_w || height != self->alloc_h))
@@ -1499,6 +1518,7 @@ lam_graph_view_size_allocate (GtkWidget *widget, int width, int height, int base
     }
   self->alloc_w = width;
   self->alloc_h = height;
+  self->in_allocate = FALSE;
   gtk_popover_present (GTK_POPOVER (self->context_menu));
 }
 
@@ -1507,6 +1527,7 @@ lam_graph_view_dispose (GObject *object)
 {
   LamGraphView *self = LAM_GRAPH_VIEW (object);
 
+  g_clear_handle_id (&self->zoom_idle, g_source_remove);
   g_clear_pointer (&self->context_menu, gtk_widget_unparent);
   g_clear_object (&self->network);
   G_OBJECT_CLASS (lam_graph_view_parent_class)->dispose (object);
