@@ -1259,6 +1259,28 @@ assert_same_run (const GraphRun *a, const GraphRun *b)
   g_assert_cmpmem (a->params, a->n_params * sizeof (float), b->params, b->n_params * sizeof (float));
 }
 
+/* The tiny CNN, set for CUDA with batch 8, and 64 training and 16
+ * validation images for it. */
+static LamModelFile *
+tiny_setup (LamDataSplits *s)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("lamina-graphs-XXXXXX", &error);
+  g_assert_no_error (error);
+  g_autoptr(LamDataset) all = tiny_images (dir, 80);
+  g_rmdir (dir);
+  s->train = lam_dataset_slice (all, 0, 64);
+  s->val = lam_dataset_slice (all, 64, 16);
+  s->test = NULL;
+  LamModelFile *m = lam_model_file_parse (tiny_cnn_json, -1, "tiny", &error);
+  g_assert_no_error (error);
+  g_assert_true (lam_graph_validate (m->graph, &error));
+  g_free (m->config.backend);
+  m->config.backend = g_strdup ("cuda");
+  m->config.batch = 8;
+  return m;
+}
+
 static gboolean
 on_emulator (void)
 {
@@ -1270,20 +1292,9 @@ test_graphs_train (void)
 {
   if (!need_gpu ())
     return;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *dir = g_dir_make_tmp ("lamina-graphs-XXXXXX", &error);
-  g_assert_no_error (error);
-  g_autoptr(LamDataset) all = tiny_images (dir, 80);
-  g_rmdir (dir);
-  LamDataSplits s = { lam_dataset_slice (all, 0, 64), lam_dataset_slice (all, 64, 16), NULL };
-
-  g_autoptr(LamModelFile) m = lam_model_file_parse (tiny_cnn_json, -1, "tiny", &error);
-  g_assert_no_error (error);
-  g_assert_true (lam_graph_validate (m->graph, &error));
+  g_auto (LamDataSplits) s = { 0 };
+  g_autoptr(LamModelFile) m = tiny_setup (&s);
   LamTrainConfig *c = &m->config;
-  g_free (c->backend);
-  c->backend = g_strdup ("cuda");
-  c->batch = 8;
   c->epochs = 2;
   c->seed = 3;
   c->opt.kind = LAM_OPT_ADAM;
@@ -1329,8 +1340,6 @@ test_graphs_train (void)
   graph_run_clear (&graphed);
   graph_run_clear (&sgd_eager);
   graph_run_clear (&sgd_graphed);
-  lam_dataset_unref (s.train);
-  lam_dataset_unref (s.val);
 }
 
 /* The window's way: the worker thread trains while another thread takes
@@ -1342,17 +1351,9 @@ test_graphs_threaded (void)
   if (!need_gpu ())
     return;
   g_autoptr(GError) error = NULL;
-  g_autofree char *dir = g_dir_make_tmp ("lamina-graphs-XXXXXX", &error);
-  g_assert_no_error (error);
-  g_autoptr(LamDataset) all = tiny_images (dir, 80);
-  g_rmdir (dir);
-  LamDataSplits s = { lam_dataset_slice (all, 0, 64), lam_dataset_slice (all, 64, 16), NULL };
-  g_autoptr(LamModelFile) m = lam_model_file_parse (tiny_cnn_json, -1, "tiny", &error);
-  g_assert_no_error (error);
+  g_auto (LamDataSplits) s = { 0 };
+  g_autoptr(LamModelFile) m = tiny_setup (&s);
   LamTrainConfig *c = &m->config;
-  g_free (c->backend);
-  c->backend = g_strdup ("cuda");
-  c->batch = 8;
   c->epochs = 3;
   c->seed = 4;
   c->opt.kind = LAM_OPT_ADAM;
@@ -1391,8 +1392,6 @@ test_graphs_threaded (void)
   g_assert_cmpmem (params, alone.n_params * sizeof (float), alone.params, alone.n_params * sizeof (float));
   lam_trainer_free (t);
   graph_run_clear (&alone);
-  lam_dataset_unref (s.train);
-  lam_dataset_unref (s.val);
 }
 
 /* Scratch memory that grows between two steps (a larger batch outside
