@@ -87,7 +87,7 @@ def main(argv):
         present = {f for f in os.listdir(directory) if f.endswith('.cu')}
         missing = sorted(present - listed)
         if missing:
-            sys.exit('tests/cuda-emu/meson.build: add to cuda_emu_sources: ' + ' '.join(missing))
+            sys.exit('kernels/meson.build: add to cuda_sources: ' + ' '.join(missing))
         return
     if len(argv) != 3:
         sys.exit(f'usage: {argv[0]} INPUT.cu OUTPUT.cc')
