@@ -16,7 +16,9 @@
 #include <ucontext.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <map>
+#include <string>
 #include <mutex>
 #include <vector>
 
@@ -213,7 +215,7 @@ start_context (ucontext_t *ctx, char *stack)
 }
 
 static void
-run_block (const dim3 &block)
+run_block (const dim3 &block, bool reverse)
 {
   for (int i = 0; i < n_threads; i++)
     {
@@ -229,8 +231,9 @@ run_block (const dim3 &block)
   for (;;)
     {
       int alive = 0, waiting = 0;
-      for (int i = 0; i < n_threads; i++)
+      for (int k = 0; k < n_threads; k++)
         {
+          int i = reverse ? n_threads - 1 - k : k;
           Fiber &f = fibers[i];
           if (!f.done && f.at != AT_BARRIER)
             switch_to_fiber (i);
@@ -302,8 +305,34 @@ catch_faults (void)
 }
 #endif
 
+/* The __shared__ arrays (lam-cuda-emu.h), where the linker gathered them;
+ * absent when nothing in the module declares one, or under ASan. */
+extern char __start_emu_shared[] __attribute__ ((weak, visibility ("hidden")));
+extern char __stop_emu_shared[] __attribute__ ((weak, visibility ("hidden")));
+
+/* Every block of the launch, in order or in reverse; in reverse, each
+ * block's threads run last to first as well. Each block starts with its
+ * shared memory undefined: 0xff bytes. */
+static void
+run_grid (bool reverse)
+{
+  const dim3 &g = gridDim;
+  size_t shared_bytes = __start_emu_shared != NULL ? (size_t) (__stop_emu_shared - __start_emu_shared) : 0;
+  unsigned long n = (unsigned long) g.x * g.y * g.z;
+  for (unsigned long k = 0; k < n; k++)
+    {
+      unsigned long i = reverse ? n - 1 - k : k;
+      blockIdx = uint3 { (unsigned) (i % g.x), (unsigned) (i / g.x % g.y), (unsigned) (i / g.x / g.y) };
+      memset (__start_emu_shared, 0xff, shared_bytes);
+      run_block (blockDim, reverse);
+      n_blocks++;
+    }
+}
+
+static void run_grid_both_ways (const std::vector<const void *> &pointers);
+
 void
-emu_run (const EmuCfg &cfg, const std::function<void ()> &body)
+emu_run (const EmuCfg &cfg, const std::vector<const void *> &pointers, const std::function<void ()> &body)
 {
   const dim3 &g = cfg.grid, &b = cfg.block;
   unsigned long nt = (unsigned long) b.x * b.y * b.z;
@@ -343,14 +372,13 @@ emu_run (const EmuCfg &cfg, const std::function<void ()> &body)
       stacks.push_back (s + page);
     }
   launch = &cfg;
-  for (unsigned bz = 0; bz < g.z; bz++)
-    for (unsigned by = 0; by < g.y; by++)
-      for (unsigned bx = 0; bx < g.x; bx++)
-        {
-          blockIdx = uint3 { bx, by, bz };
-          run_block (b);
-          n_blocks++;
-        }
+  static int racecheck = -1;
+  if (racecheck < 0)
+    racecheck = g_strcmp0 (g_getenv ("EMU_RACECHECK"), "1") == 0;
+  if (racecheck)
+    run_grid_both_ways (pointers);
+  else
+    run_grid (false);
   launch = NULL;
 }
 
@@ -540,6 +568,74 @@ check_host (const void *p, size_t n, const char *what)
 {
   if (n > 0 && is_device (p, 1))
     die ("%s: the host pointer %p is device memory", what, p);
+}
+
+void
+emu_check_pointer_arg (const EmuCfg &cfg, int index, const void *p)
+{
+  if (p == NULL)
+    return;
+  std::lock_guard<std::mutex> hold (alloc_lock);
+  if (!is_device (p, 0))
+    {
+      fprintf (stderr, "lam-cuda-emu: %s, launched at %s:%d: argument %d (%p) is not device memory "
+               "(a host pointer, or memory already freed): on a GPU the kernel would fault\n",
+               cfg.kernel, cfg.file, cfg.line, index + 1, p);
+      abort ();
+    }
+}
+
+/* The race check (EMU_RACECHECK=1)
+ *
+ * The launch runs twice from the same memory: blocks and threads first
+ * in order, then in reverse. A kernel without races computes the same
+ * bytes either way; a difference is a race between threads, blocks that
+ * read what other blocks write, or a read of __shared__ memory that the
+ * block has not written. Only the allocations that the launch's pointer
+ * arguments point into are compared, as a kernel reaches no other. */
+static void
+run_grid_both_ways (const std::vector<const void *> &pointers)
+{
+  std::lock_guard<std::mutex> hold (alloc_lock);
+  std::vector<std::pair<char *, size_t>> reach;
+  for (const void *p : pointers)
+    {
+      auto it = allocs.upper_bound ((const char *) p);
+      g_assert (it != allocs.begin ());   /* emu_check_pointer_arg let it through */
+      --it;
+      std::pair<char *, size_t> a ((char *) it->first, it->second.bytes);
+      if (std::find (reach.begin (), reach.end (), a) == reach.end ())
+        reach.push_back (a);
+    }
+  std::vector<std::string> before, forward;
+  for (auto &a : reach)
+    before.emplace_back (a.first, a.second);
+  run_grid (false);
+  for (auto &a : reach)
+    forward.emplace_back (a.first, a.second);
+  for (size_t i = 0; i < reach.size (); i++)
+    memcpy (reach[i].first, before[i].data (), reach[i].second);
+  run_grid (true);
+  for (size_t i = 0; i < reach.size (); i++)
+    {
+      const char *now = reach[i].first, *then = forward[i].data ();
+      if (memcmp (now, then, reach[i].second) == 0)
+        continue;
+      size_t at = 0;
+      while (now[at] == then[at])
+        at++;
+      size_t word = at & ~(size_t) 3;
+      float f_then, f_now;
+      memcpy (&f_then, then + word, 4);
+      memcpy (&f_now, now + word, 4);
+      fprintf (stderr, "lam-cuda-emu: %s, launched at %s:%d: a race: the result depends on the order in which blocks and threads run "
+           "(threads that share memory without __syncthreads, blocks that read what other blocks "
+           "write, or __shared__ memory read before the block wrote it). Byte %zu of the %zu-byte "
+           "allocation at %p is 0x%02x run in order and 0x%02x in reverse (as floats at byte %zu: %g and %g)\n",
+           launch->kernel, launch->file, launch->line, at, reach[i].second, (void *) reach[i].first, (unsigned char) then[at], (unsigned char) now[at],
+           word, f_then, f_now);
+      abort ();
+    }
 }
 
 cudaError_t
@@ -794,6 +890,24 @@ cublasSgemmStridedBatched (cublasHandle_t handle, cublasOperation_t ta, cublasOp
       fprintf (stderr, "lam-cuda-emu: cublasSgemm: invalid value: ta %d tb %d m %d n %d k %d lda %d ldb %d ldc %d\n",
                ta, tb, m, n, k, lda, ldb, ldc);
       return CUBLAS_STATUS_INVALID_VALUE;
+    }
+  if (m > 0 && n > 0 && count > 0)
+    {
+      /* the last element of each matrix, in the last of the batch */
+      std::lock_guard<std::mutex> hold (alloc_lock);
+      if (k > 0)
+        {
+          size_t a_end = (size_t) ((ta == CUBLAS_OP_N ? (m - 1) + (size_t) (k - 1) * lda
+                                                      : (k - 1) + (size_t) (m - 1) * lda) +
+                                   (size_t) (count - 1) * strideA + 1);
+          size_t b_end = (size_t) ((tb == CUBLAS_OP_N ? (k - 1) + (size_t) (n - 1) * ldb
+                                                      : (n - 1) + (size_t) (k - 1) * ldb) +
+                                   (size_t) (count - 1) * strideB + 1);
+          check_device (A, a_end * sizeof (float), "cublasSgemm (A)");
+          check_device (B, b_end * sizeof (float), "cublasSgemm (B)");
+        }
+      size_t c_end = (size_t) ((m - 1) + (size_t) (n - 1) * ldc + (size_t) (count - 1) * strideC + 1);
+      check_device (C, c_end * sizeof (float), "cublasSgemm (C)");
     }
   if (capture)
     {

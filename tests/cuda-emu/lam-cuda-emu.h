@@ -27,15 +27,24 @@
 #include <tuple>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 /* Qualifiers */
 #define __global__
 #define __device__
 #define __host__
 #define __forceinline__ inline
-/* Blocks run one after another, so one copy per kernel is enough. Unlike
- * real shared memory it keeps its values from block to block. */
-#define __shared__ static
+/* Blocks run one after another, so one copy per kernel is enough. Each
+ * block starts with it filled with 0xff bytes (NaN as float, -1 as int),
+ * as a GPU's starts undefined: all __shared__ arrays of the module live in
+ * one section, "emu_shared", that the scheduler fills. Not under ASan,
+ * which leaves variables in named sections without redzones: there the
+ * arrays are plain statics that ASan guards against overflows. */
+#if defined(__SANITIZE_ADDRESS__)
+# define __shared__ static
+#else
+# define __shared__ static __attribute__ ((section ("emu_shared")))
+#endif
 
 /* Geometry; the current thread's is set by the scheduler. */
 struct dim3
@@ -176,8 +185,14 @@ emu_cfg (const char *kernel, const char *file, int line, dim3 grid, dim3 block,
   return EmuCfg { kernel, file, line, grid, block };
 }
 
-/* Runs body once per thread of every block, block after block. */
-void emu_run (const EmuCfg &cfg, const std::function<void ()> &body);
+/* Runs body once per thread of every block, block after block.
+ * With EMU_RACECHECK=1, twice: see README.md. */
+void emu_run (const EmuCfg &cfg, const std::vector<const void *> &pointers,
+              const std::function<void ()> &body);
+
+/* Dies unless every pointer argument of a launch is NULL or points into
+ * (or just past) a device allocation: a host pointer faults on a GPU. */
+void emu_check_pointer_arg (const EmuCfg &cfg, int index, const void *p);
 
 /* While a stream captures: records work for the graph instead of running it. */
 bool emu_capturing (void);
@@ -192,12 +207,29 @@ emu_launch (const EmuCfg &cfg, void (*kernel) (P...), A &&...args)
 {
   static_assert (sizeof... (P) == sizeof... (A), "wrong number of kernel arguments");
   const std::tuple<std::decay_t<P>...> params (std::forward<A> (args)...);
+  /* the memory it can reach */
+  std::vector<const void *> pointers;
+  std::apply ([&] (const auto &...p) {
+    int i = 0;
+    auto note = [&] (const auto &v) {
+      if constexpr (std::is_pointer_v<std::decay_t<decltype (v)>>)
+        {
+          emu_check_pointer_arg (cfg, i, (const void *) v);
+          if (v != NULL)
+            pointers.push_back ((const void *) v);
+        }
+      i++;
+    };
+    (note (p), ...);
+  }, params);
   if (emu_capturing ())
     {
       /* a graph keeps the arguments, as evaluated at the launch */
       EmuCfg c = cfg;
-      emu_record ([c, kernel, params] () { emu_run (c, [&] () { std::apply (kernel, params); }); });
+      emu_record ([c, pointers, kernel, params] () {
+        emu_run (c, pointers, [&] () { std::apply (kernel, params); });
+      });
       return;
     }
-  emu_run (cfg, [&] () { std::apply (kernel, params); });
+  emu_run (cfg, pointers, [&] () { std::apply (kernel, params); });
 }
