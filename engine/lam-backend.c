@@ -97,6 +97,14 @@ lam_backend_new (const char *name, int n_threads, char **why_not, GError **error
 }
 
 void
+lam_backend_set_out_of_memory (LamBackend *be, GError **error, gsize bytes, const char *for_what)
+{
+  g_autofree char *size = g_format_size (bytes);
+  g_set_error (error, LAM_ERROR, LAM_ERROR_BACKEND, "out of %s memory: %s more were needed for %s",
+               g_strcmp0 (be->name, "cpu") == 0 ? "main" : "GPU", size, for_what);
+}
+
+void
 lam_backend_free (LamBackend *be)
 {
   if (be == NULL)

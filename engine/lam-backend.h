@@ -282,6 +282,10 @@ struct _LamBackendOps {
 LamBackend *lam_backend_new  (const char *name, int n_threads, char **why_not, GError **error);
 LamBackend *lam_backend_new_cpu (int n_threads);
 void        lam_backend_free (LamBackend *be);
+/* The message for an alloc that failed: "out of GPU memory: 3.1 MB more
+ * were needed for <for_what>" (LAM_ERROR_BACKEND). */
+void        lam_backend_set_out_of_memory (LamBackend *be, GError **error, gsize bytes,
+                                           const char *for_what);
 
 /* Shared hash for dropout masks: uniform in [0,1). */
 static inline float

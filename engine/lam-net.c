@@ -124,9 +124,10 @@ net_alloc (LamNet *net, gsize bytes, GError **error)
 {
   void *p = net->be->ops->alloc (net->be, bytes);
   if (p == NULL)
-    g_set_error (error, LAM_ERROR, LAM_ERROR_BACKEND,
-                 "%s: out of memory allocating %.1f MB; try a smaller batch",
-                 net->be->name, bytes / 1e6);
+    {
+      g_autofree char *what = g_strdup_printf ("the network at a batch of %d", net->batch);
+      lam_backend_set_out_of_memory (net->be, error, bytes, what);
+    }
   return p;
 }
 

@@ -130,8 +130,8 @@ ensure (LamOptimizer *o, float **p, GError **error)
 {
   if (*p == NULL && !(*p = o->be->ops->alloc (o->be, MAX (o->n, 1) * sizeof (float))))
     {
-      g_set_error (error, LAM_ERROR, LAM_ERROR_BACKEND, "%s: out of memory for the optimizer state",
-                   o->be->name);
+      lam_backend_set_out_of_memory (o->be, error, MAX (o->n, 1) * sizeof (float),
+                                     "the optimizer's state");
       return FALSE;
     }
   return TRUE;

@@ -251,9 +251,8 @@ _lam_seq_buf (LamBackend *be, LamSeqNode *s, int i, gsize n, GError **error)
   s->buf[i] = be->ops->alloc (be, MAX (n, 1) * sizeof (float));
   if (s->buf[i] == NULL)
     {
-      g_set_error (error, LAM_ERROR, LAM_ERROR_BACKEND,
-                   "%s: out of memory allocating %.1f MB for a %s layer; try a smaller batch",
-                   be->name, n * sizeof (float) / 1e6, lam_layer_info (s->kind)->type_name);
+      g_autofree char *what = g_strdup_printf ("a layer's buffers (%s)", lam_layer_info (s->kind)->type_name);
+      lam_backend_set_out_of_memory (be, error, MAX (n, 1) * sizeof (float), what);
       return FALSE;
     }
   return TRUE;

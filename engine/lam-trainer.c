@@ -196,8 +196,8 @@ dev_data (LamTrainer *t, LamDataset *ds, GError **error)
     ok = (d.targets = be->ops->alloc (be, MAX ((gsize) ds->n * ds->n_targets, 1) * sizeof (float))) != NULL;
   if (!ok)
     {
-      g_set_error (error, LAM_ERROR, LAM_ERROR_BACKEND, "%s: out of memory for the dataset %s",
-                   be->name, ds->name);
+      g_autofree char *what = g_strdup_printf ("the dataset %s", ds->name);
+      lam_backend_set_out_of_memory (be, error, n * (ds->images ? 1 : sizeof (float)) + ds->n, what);
       if (d.images) be->ops->free (be, d.images);
       if (d.data) be->ops->free (be, d.data);
       if (d.labels) be->ops->free (be, d.labels);
@@ -296,6 +296,23 @@ check_data (const LamGraph *g, const LamDataSplits *data, GError **error)
   return TRUE;
 }
 
+/* The network on the trainer's backend, and the training set in that
+ * backend's memory. */
+static LamNet *
+net_with_data (LamTrainer *t, const LamGraph *g, GError **error)
+{
+  LamNet *net = lam_net_new (g, t->be, t->batch, error);
+  if (net == NULL && t->batch > 1 && error != NULL && g_error_matches (*error, LAM_ERROR, LAM_ERROR_BACKEND))
+    {
+      char *hinted = g_strconcat ((*error)->message, "; try a smaller batch", NULL);
+      g_free ((*error)->message);
+      (*error)->message = hinted;
+    }
+  if (net != NULL && dev_data (t, t->data.train, error) == NULL)
+    g_clear_pointer (&net, lam_net_free);
+  return net;
+}
+
 LamTrainer *
 lam_trainer_new (const LamGraph *graph, const LamTrainConfig *cfg, const LamDataSplits *data,
                  GError **error)
@@ -322,19 +339,20 @@ lam_trainer_new (const LamGraph *graph, const LamTrainConfig *cfg, const LamData
   if (t->be == NULL)
     goto fail;
   t->batch = MIN (cfg->batch, t->data.train->n);
-  t->net = lam_net_new (g, t->be, t->batch, &net_error);
+  t->net = net_with_data (t, g, &net_error);
   if (t->net == NULL && g_ascii_strcasecmp (cfg->backend, "auto") == 0 &&
       strcmp (t->be->name, "cpu") != 0 &&
       (g_error_matches (net_error, LAM_ERROR, LAM_ERROR_UNSUPPORTED) ||
        g_error_matches (net_error, LAM_ERROR, LAM_ERROR_BACKEND)))
     {
-      /* "auto": a GPU that lacks an op, or memory, still trains on the CPU */
+      /* "auto": a GPU that lacks an op, or the memory for the network or
+       * the training set, still trains on the CPU */
       g_free (t->backend_note);
       t->backend_note = g_strdup (net_error->message);
       lam_backend_free (t->be);
       t->be = lam_backend_new_cpu (cfg->threads);
       g_clear_error (&net_error);
-      t->net = lam_net_new (g, t->be, t->batch, &net_error);
+      t->net = net_with_data (t, g, &net_error);
     }
   if (t->net == NULL)
     {
@@ -349,8 +367,6 @@ lam_trainer_new (const LamGraph *graph, const LamTrainConfig *cfg, const LamData
   t->graph_key = new_graph_key ();
   /* LAMINA_PROFILE times each node, waiting for the device after each */
   t->graphs = t->be->ops->step_begin != NULL && g_strcmp0 (g_getenv ("LAMINA_PROFILE"), "1") != 0;
-  if (dev_data (t, t->data.train, error) == NULL)
-    goto fail;
   t->state = LAM_TRAINER_IDLE;
   return t;
 
@@ -520,7 +536,17 @@ step_locked (LamTrainer *t, LamMetrics *m, GError **error)
       if (!graphed || o->step_end (t->be))
         {
           if (!ok)
-            return FALSE;
+            {
+              /* the backend's own error came first (a layer out of
+               * memory, say): tell that one */
+              GError *first = NULL;
+              if (o->status && !o->status (t->be, &first))
+                {
+                  g_clear_error (error);
+                  g_propagate_error (error, first);
+                }
+              return FALSE;
+            }
           break;
         }
       /* the recording failed and nothing ran: again, op by op */

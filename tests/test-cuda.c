@@ -1481,6 +1481,148 @@ test_graphs_sequence (void)
   graph_run_clear (&graphed);
 }
 
+/* Out of device memory, at every allocation in turn */
+
+typedef enum { OOM_CREATE, OOM_STEP, OOM_VIEW, OOM_FALLBACK, OOM_NONE } OomOutcome;
+
+/* A run of the tiny CNN whose allocations fail from the n-th on (counted
+ * by the emulator from when EMU_MALLOC_FAIL_AFTER is set): what
+ * happened, and the message. */
+static OomOutcome
+oom_run (const LamGraph *g, LamTrainConfig *c, const LamDataSplits *s, const char *backend, int n,
+         char **message)
+{
+  g_autoptr(GError) error = NULL;
+  /* a new value each run: the emulator counts from when it changes */
+  g_autofree char *after = g_strdup_printf ("%d (%s)", n, backend);
+  g_free (c->backend);
+  c->backend = g_strdup (backend);
+  g_setenv ("EMU_MALLOC_FAIL_AFTER", after, TRUE);
+  OomOutcome outcome = OOM_NONE;
+  LamTrainer *t = lam_trainer_new (g, c, s, &error);
+  if (t == NULL)
+    {
+      *message = g_strdup (error->message);
+      outcome = OOM_CREATE;
+      goto done;
+    }
+  if (strcmp (lam_trainer_backend (t)->name, "cpu") == 0)
+    {
+      *message = g_strdup (lam_trainer_backend_note (t));
+      outcome = OOM_FALLBACK;
+    }
+  while (!lam_trainer_done (t))
+    {
+      LamMetrics m;
+      if (!lam_trainer_step (t, &m, &error))
+        {
+          *message = g_strdup (error->message);
+          outcome = OOM_STEP;
+          goto done;
+        }
+    }
+  /* a view's copies: the activations of one sample */
+  float **acts = lam_trainer_activations (t, s->val, 0, &error);
+  if (acts == NULL)
+    {
+      *message = g_strdup (error->message);
+      outcome = OOM_VIEW;
+      goto done;
+    }
+  lam_trainer_free_activations (t, acts);
+
+done:
+  lam_trainer_free (t);
+  g_unsetenv ("EMU_MALLOC_FAIL_AFTER");
+  return outcome;
+}
+
+/* What a user may read when the GPU's memory runs out: where, and how much. */
+#define OOM_MESSAGE "^out of GPU memory: [0-9.]+.(bytes|kB|MB|GB) more were needed for " \
+  "(the network at a batch of [0-9]+(; try a smaller batch)?|the dataset tiny-images.idx|" \
+  "the optimizer's state|a layer's working memory|a layer's buffers \\([A-Za-z]+\\))$"
+/* The backend itself could not start (its pinned host memory) */
+#define NO_BACKEND "could not allocate pinned host memory for the CUDA backend"
+
+static void
+test_out_of_memory (void)
+{
+  if (!need_gpu ())
+    return;
+  if (!on_emulator ())
+    {
+      g_test_skip ("needs the CUDA emulator, which can run out of memory on demand (EMU_MALLOC_FAIL_AFTER)");
+      return;
+    }
+  if (g_strcmp0 (g_getenv ("EMU_RACECHECK"), "1") == 0)
+    {
+      /* host code, the same whatever order the kernels' threads run in */
+      g_test_skip ("run by test-cuda-emu, without the race check");
+      return;
+    }
+  g_auto (LamDataSplits) s = { 0 };
+  g_autoptr(LamModelFile) m = tiny_setup (&s);
+  LamTrainConfig *c = &m->config;
+  c->epochs = 1;
+  c->opt.kind = LAM_OPT_ADAM;
+  /* two steps are enough: every allocation happens in the first */
+  LamDataset *train = s.train;
+  s.train = lam_dataset_slice (train, 0, 16);
+  lam_dataset_unref (train);
+  /* Each allocation in turn is the first to fail, from creating the
+   * backend to a view's copy of the activations after the run, until a
+   * run needs no more than were allowed. Whatever fails must say so:
+   * "cuda" with the message, "auto" by training on the CPU when the
+   * network or the training set does not fit, and never a crash, a
+   * warning or a leak (ASan). */
+  int seen[OOM_NONE + 1] = { 0 }, seen_auto[OOM_NONE + 1] = { 0 }, n;
+  for (n = 0; n < 1000; n++)
+    {
+      g_autofree char *cuda_msg = NULL, *auto_msg = NULL;
+      OomOutcome cuda = oom_run (m->graph, c, &s, "cuda", n, &cuda_msg);
+      /* once the trainer exists, "auto" runs the very same code as "cuda":
+       * checked at the first such allocation and at the end */
+      gboolean check_auto = cuda == OOM_CREATE || cuda == OOM_NONE || seen[OOM_STEP] == 0;
+      OomOutcome autob = check_auto ? oom_run (m->graph, c, &s, "auto", n, &auto_msg) : cuda;
+      if (!check_auto)
+        auto_msg = g_strdup (cuda_msg);
+      g_test_message ("first failing allocation %d: cuda %d (%s), auto %d (%s)", n, cuda, cuda_msg, autob, auto_msg);
+      seen[cuda]++;
+      seen_auto[autob]++;
+      if (cuda == OOM_NONE)
+        {
+          g_assert_null (cuda_msg);
+          g_assert_cmpint (autob, ==, OOM_NONE);
+          break;
+        }
+      g_assert_cmpint (cuda, !=, OOM_FALLBACK);
+      if (cuda == OOM_CREATE && g_str_has_suffix (cuda_msg, NO_BACKEND))
+        g_assert_cmpstr (cuda_msg, ==, "CUDA backend unavailable: " NO_BACKEND);
+      else if (!g_regex_match_simple (OOM_MESSAGE, cuda_msg, 0, 0))
+        g_error ("allocation %d, backend cuda: unexpected message \"%s\"", n, cuda_msg);
+      /* "auto" never fails to start; it fails where "cuda" did, or trains on the CPU */
+      if (cuda == OOM_CREATE)
+        {
+          g_assert_cmpint (autob, ==, OOM_FALLBACK);
+          g_assert_cmpstr (auto_msg, ==, g_str_has_prefix (cuda_msg, "CUDA backend unavailable: ")
+                                         ? cuda_msg + strlen ("CUDA backend unavailable: ") : cuda_msg);
+        }
+      else
+        {
+          g_assert_cmpint (autob, ==, cuda);
+          g_assert_cmpstr (auto_msg, ==, cuda_msg);
+        }
+    }
+  g_assert_cmpint (n, <, 1000);
+  g_test_message ("%d allocations; first failing at creation %d times, in a step %d, in a view %d",
+                  n, seen[OOM_CREATE], seen[OOM_STEP], seen[OOM_VIEW]);
+  /* every kind of place was reached: the test tests something */
+  g_assert_cmpint (seen[OOM_CREATE], >, 5);
+  g_assert_cmpint (seen[OOM_STEP], >, 0);
+  g_assert_cmpint (seen[OOM_VIEW], >, 0);
+  g_assert_cmpint (seen_auto[OOM_FALLBACK], ==, seen[OOM_CREATE]);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1528,6 +1670,7 @@ main (int argc, char **argv)
   g_test_add_func ("/backend/cuda/graphs/scratch", test_graphs_scratch);
   g_test_add_func ("/backend/cuda/graphs/threaded", test_graphs_threaded);
   g_test_add_func ("/backend/cuda/graphs/sequence", test_graphs_sequence);
+  g_test_add_func ("/backend/cuda/out-of-memory", test_out_of_memory);
   int ret = g_test_run ();
   lam_backend_free (gpu);
   lam_backend_free (cpu);

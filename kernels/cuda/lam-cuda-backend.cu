@@ -41,7 +41,13 @@ _lam_cuda_scratch (LamCuda *cu, size_t n)
   if (cudaMalloc ((void **) &cu->scratch, n * sizeof (float)) != cudaSuccess)
     {
       cudaGetLastError ();
-      _lam_cuda_fail (cu, "cudaMalloc (scratch)", "out of device memory", __FILE__, __LINE__);
+      /* an answer for the user, not a bug to log: no warning */
+      if (cu->error == NULL)
+        {
+          g_autofree char *size = g_format_size (n * sizeof (float));
+          cu->error = g_strdup_printf ("out of GPU memory: %s more were needed for a layer's "
+                                       "working memory", size);
+        }
       return NULL;
     }
   cu->scratch_len = n;

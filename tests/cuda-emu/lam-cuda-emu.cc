@@ -323,7 +323,8 @@ run_grid (bool reverse)
     {
       unsigned long i = reverse ? n - 1 - k : k;
       blockIdx = uint3 { (unsigned) (i % g.x), (unsigned) (i / g.x % g.y), (unsigned) (i / g.x / g.y) };
-      memset (__start_emu_shared, 0xff, shared_bytes);
+      if (shared_bytes > 0)
+        memset (__start_emu_shared, 0xff, shared_bytes);
       run_block (blockDim, reverse);
       n_blocks++;
     }
@@ -638,11 +639,39 @@ run_grid_both_ways (const std::vector<const void *> &pointers)
     }
 }
 
+/* EMU_MALLOC_FAIL_AFTER=N: counting from when the variable is set to a
+ * new value, the first N allocations (cudaMalloc and cudaHostAlloc)
+ * succeed and every later one fails, as on a GPU whose memory has run
+ * out. Unsetting it ends that; setting it again starts a new count. */
+static bool
+allocation_fails (void)
+{
+  static std::mutex lock;
+  static char *seen;
+  static unsigned long count;
+  std::lock_guard<std::mutex> hold (lock);
+  const char *v = g_getenv ("EMU_MALLOC_FAIL_AFTER");
+  if (v == NULL)
+    {
+      g_clear_pointer (&seen, g_free);
+      return false;
+    }
+  if (g_strcmp0 (v, seen) != 0)
+    {
+      g_free (seen);
+      seen = g_strdup (v);
+      count = 0;
+    }
+  return count++ >= g_ascii_strtoull (v, NULL, 10);
+}
+
 cudaError_t
 cudaMalloc (void **ptr, size_t bytes)
 {
   if (refused_in_capture ("cudaMalloc"))
     return cudaErrorStreamCaptureUnsupported;
+  if (allocation_fails ())
+    return last_error = cudaErrorMemoryAllocation;
   static int front = -1;
   if (front < 0)
     front = g_strcmp0 (g_getenv ("EMU_GUARD"), "front") == 0;
@@ -813,6 +842,8 @@ cudaHostAlloc (void **ptr, size_t bytes, unsigned)
 {
   if (refused_in_capture ("cudaHostAlloc"))
     return cudaErrorStreamCaptureUnsupported;
+  if (allocation_fails ())
+    return last_error = cudaErrorMemoryAllocation;
   *ptr = g_malloc (bytes ? bytes : 1);
   memset (*ptr, 0xff, bytes);
   return cudaSuccess;
