@@ -2117,6 +2117,16 @@ snap_job_free (gpointer data)
   g_free (job);
 }
 
+/* Keeps the first failed copy's message for the views; the others only
+ * for G_MESSAGES_DEBUG. */
+static void
+snapshot_problem (LamSnapshot *s, const char *what, const GError *error)
+{
+  g_debug ("%s: %s", what, error->message);
+  if (s->problem == NULL)
+    s->problem = g_strdup_printf ("%s: %s", what, error->message);
+}
+
 void
 lam_snapshot_free (LamSnapshot *s)
 {
@@ -2137,6 +2147,7 @@ lam_snapshot_free (LamSnapshot *s)
   lam_seq_trace_free (s->trace);
   g_free (s->att);
   g_free (s->att_node);
+  g_free (s->problem);
   g_clear_pointer (&s->view_set, lam_dataset_unref);
   g_free (s);
   run_unref (run);
@@ -2179,7 +2190,7 @@ snapshot_thread (GTask *task, gpointer source, gpointer data, GCancellable *canc
           s->what |= LAM_SNAPSHOT_ACTIVATIONS;
         }
       else
-        g_debug ("activations: %s", error->message);
+        snapshot_problem (s, "Activations", error);
       g_clear_error (&error);
     }
   if ((job->req.what & LAM_SNAPSHOT_PREDICTIONS) && vs != NULL && vs->n > 0)
@@ -2188,7 +2199,7 @@ snapshot_thread (GTask *task, gpointer source, gpointer data, GCancellable *canc
       if (s->pred != NULL)
         s->what |= LAM_SNAPSHOT_PREDICTIONS;
       else
-        g_debug ("predictions: %s", error->message);
+        snapshot_problem (s, "Predictions", error);
       g_clear_error (&error);
     }
   if ((job->req.what & LAM_SNAPSHOT_FIELD) && run->grid != NULL)
@@ -2211,7 +2222,7 @@ snapshot_thread (GTask *task, gpointer source, gpointer data, GCancellable *canc
       else
         {
           if (error != NULL)
-            g_debug ("decision field: %s", error->message);
+            snapshot_problem (s, "Decision field", error);
           g_clear_pointer (&s->field, g_free);
         }
     }
@@ -2227,7 +2238,7 @@ snapshot_thread (GTask *task, gpointer source, gpointer data, GCancellable *canc
               s->what |= LAM_SNAPSHOT_SEQUENCE;
             }
           else
-            g_debug ("sequence trace: %s", error->message);
+            snapshot_problem (s, "Hidden states", error);
           g_clear_error (&error);
         }
     }
@@ -2245,7 +2256,7 @@ snapshot_thread (GTask *task, gpointer source, gpointer data, GCancellable *canc
               s->what |= LAM_SNAPSHOT_ATTENTION;
             }
           else
-            g_debug ("attention: %s", error->message);
+            snapshot_problem (s, "Attention weights", error);
           g_clear_error (&error);
         }
     }

@@ -195,6 +195,9 @@ typedef struct {
   float           *att;
   int              att_heads, att_steps;
   char            *att_node;
+  /* the first copy that failed, and why ("Activations: out of GPU
+   * memory: …"), for the views to say; NULL when all were taken */
+  char            *problem;
   gpointer         run;           /* private */
 } LamSnapshot;
 

@@ -35,6 +35,7 @@ struct _LamTrainingViews {
   /* Template widgets */
   AdwViewStack       *stack;
   GtkLabel           *status_label;
+  GtkLabel           *copy_problem;
   AdwViewStackPage   *filters_page;
   AdwViewStackPage   *boundary_page;
   GtkToggleButton    *log_button;
@@ -189,6 +190,12 @@ update_sample_captions (LamTrainingViews *self)
 static void
 apply (LamTrainingViews *self, LamSnapshot *s)
 {
+  if (s->problem != NULL)
+    {
+      g_autofree char *text = g_strdup_printf ("The views could not be updated. %s", s->problem);
+      gtk_label_set_text (self->copy_problem, text);
+    }
+  gtk_widget_set_visible (GTK_WIDGET (self->copy_problem), s->problem != NULL);
   if (s->what & LAM_SNAPSHOT_WEIGHTS)
     {
       g_autofree char *caption = NULL;
@@ -692,6 +699,7 @@ lam_training_views_class_init (LamTrainingViewsClass *klass)
   gtk_widget_class_set_template_from_resource (widget_class, "/org/lamina/Lamina/ui/lam-training-views.ui");
   gtk_widget_class_bind_template_child (widget_class, LamTrainingViews, stack);
   gtk_widget_class_bind_template_child (widget_class, LamTrainingViews, status_label);
+  gtk_widget_class_bind_template_child (widget_class, LamTrainingViews, copy_problem);
   gtk_widget_class_bind_template_child (widget_class, LamTrainingViews, filters_page);
   gtk_widget_class_bind_template_child (widget_class, LamTrainingViews, boundary_page);
   gtk_widget_class_bind_template_child (widget_class, LamTrainingViews, log_button);
@@ -927,6 +935,8 @@ lam_training_views_get_view (LamTrainingViews *self, const char *name)
     return GTK_WIDGET (self->attention);
   if (g_strcmp0 (name, "text") == 0)
     return GTK_WIDGET (self->textview);
+  if (g_strcmp0 (name, "problem") == 0)
+    return GTK_WIDGET (self->copy_problem);
   return NULL;
 }
 
@@ -953,6 +963,15 @@ lam_training_views_focus (LamTrainingViews *self)
   /* a view that takes no keys: nothing focused, so Space reaches the window */
   if (gtk_widget_get_root (GTK_WIDGET (self)) != NULL)
     gtk_root_set_focus (gtk_widget_get_root (GTK_WIDGET (self)), NULL);
+}
+
+const char *
+lam_training_views_get_problem (LamTrainingViews *self)
+{
+  g_return_val_if_fail (LAM_IS_TRAINING_VIEWS (self), NULL);
+
+  return gtk_widget_get_visible (GTK_WIDGET (self->copy_problem)) ? gtk_label_get_text (self->copy_problem)
+                                                                   : NULL;
 }
 
 guint

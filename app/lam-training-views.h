@@ -47,8 +47,12 @@ void        lam_training_views_set_sample   (LamTrainingViews *self, int index);
 
 /* For tests and benchmarks: a view by name ("loss", "filters",
  * "features", "browser", "prediction", "confusion", "gallery",
- * "boundary", "sequence", "gates", "attention", "text"), and how many copies were applied so far. */
+ * "boundary", "sequence", "gates", "attention", "text", and "problem",
+ * the banner that says why the last copy failed), and how many copies
+ * were applied so far. */
 GtkWidget  *lam_training_views_get_view     (LamTrainingViews *self, const char *name);
 guint       lam_training_views_get_n_refreshes (LamTrainingViews *self);
+/* What the views say when their last copy failed, or NULL. */
+const char *lam_training_views_get_problem  (LamTrainingViews *self);
 
 G_END_DECLS

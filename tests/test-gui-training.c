@@ -28,6 +28,7 @@
 #include <string.h>
 
 #include <glib/gstdio.h>
+#include <gmodule.h>
 #include <gtk/gtk.h>
 
 #include "lam-seq-views.h"
@@ -877,6 +878,94 @@ test_views_moons (void)
   wait_mapped (lam_training_views_get_view (win->training_views, "confusion"));
   g_assert_cmpint (count_drawn (lam_training_views_get_view (win->training_views, "confusion"), "confusion-2d"), >, 500);
   close_window (win);
+}
+
+static gboolean
+views_problem_shown (LamWindow *win, gpointer data)
+{
+  return lam_training_views_get_problem (win->training_views) != NULL;
+}
+
+static gboolean
+views_problem_gone (LamWindow *win, gpointer data)
+{
+  return lam_training_views_get_problem (win->training_views) == NULL &&
+         lam_training_views_get_n_refreshes (win->training_views) > GPOINTER_TO_UINT (data);
+}
+
+/* The views' copies run out of GPU memory (the CUDA emulator's
+ * emu_fail_allocations_after) while training goes on: the views say so,
+ * and stop saying it once memory is back. */
+static void
+test_views_out_of_memory (void)
+{
+  const char *emu = g_getenv ("LAMINA_TEST_CUDA_EMU");
+  g_autoptr(GError) error = NULL;
+  g_autofree char *json = g_strdup_printf (moons_json, 100000);
+  LamModelFile *m;
+  LamWindow *win;
+  const char *problem;
+
+  if (emu == NULL)
+    {
+      g_test_skip ("needs the CUDA emulator (LAMINA_TEST_CUDA_EMU)");
+      return;
+    }
+  /* the module the trainer will load, and its switch for failing
+   * allocations (setenv is not safe with the trainer's threads) */
+  g_setenv ("LAMINA_CUDA_MODULE", emu, TRUE);
+  GModule *module = g_module_open (emu, G_MODULE_BIND_LAZY);
+  void (*fail_allocations_after) (long n) = NULL;
+  g_assert_nonnull (module);
+  g_assert_true (g_module_symbol (module, "emu_fail_allocations_after", (gpointer *) &fail_allocations_after));
+  m = lam_model_file_parse (json, -1, "moons.json", &error);
+  g_assert_no_error (error);
+  g_free (m->config.backend);
+  m->config.backend = g_strdup ("cuda");
+  win = window_with_model (m);
+  show_page (win, "curves");
+  activate (win, "train.start");
+  wait_state (win, LAM_SESSION_RUNNING);
+  /* past the first epoch's end: the run has all the memory it needs */
+  wait_step (win, 60);
+  g_assert_null (lam_training_views_get_problem (win->training_views));
+
+  /* from now on every allocation fails; the features page needs new ones */
+  fail_allocations_after (0);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (win), "view.training-page", "s", "features"));
+  wait_for_cond (win, views_problem_shown, NULL, 30, "the views' problem");
+  problem = lam_training_views_get_problem (win->training_views);
+  g_test_message ("%s", problem);
+  g_assert_true (g_str_has_prefix (problem, "The views could not be updated. "));
+  g_assert_nonnull (strstr (problem, ": out of GPU memory: "));
+  g_assert_nonnull (strstr (problem, " more were needed for "));
+  /* drawn as a red banner with white words, above the view */
+  GtkWidget *banner = lam_training_views_get_view (win->training_views, "problem");
+  int w, h, white = 0;
+  wait_mapped (banner);
+  g_autofree guint32 *px = render_snapshot (banner, "views-problem", &w, &h);
+  g_assert_nonnull (px);
+  guint32 bg = px[2 * w + 2];
+  g_test_message ("banner %d×%d, background 0x%08x", w, h, bg);
+  g_assert_cmpuint ((bg >> 16) & 0xff, >, 0xc0);
+  g_assert_cmpuint ((bg >> 8) & 0xff, <, 0x50);
+  g_assert_cmpuint (bg & 0xff, <, 0x60);
+  for (int i = 0; i < w * h; i++)
+    white += ((px[i] >> 16) & 0xff) > 0xe0 && ((px[i] >> 8) & 0xff) > 0xe0 && (px[i] & 0xff) > 0xe0;
+  g_assert_cmpint (white, >, 100);
+  /* training goes on */
+  int step = lam_training_session_get_step (win->session);
+  wait_step (win, step + 20);
+  g_assert_cmpint (lam_training_session_get_state (win->session), ==, LAM_SESSION_RUNNING);
+
+  fail_allocations_after (-1);
+  wait_for_cond (win, views_problem_gone, GUINT_TO_POINTER (lam_training_views_get_n_refreshes (win->training_views)),
+                 30, "the views' problem to go");
+  activate (win, "train.stop");
+  wait_state (win, LAM_SESSION_IDLE);
+  close_window (win);
+  g_module_close (module);
+  g_unsetenv ("LAMINA_CUDA_MODULE");
 }
 
 static gboolean
@@ -1956,6 +2045,7 @@ main (int argc, char **argv)
   g_test_add_func ("/gui/training/views-lstm", test_views_lstm);
   g_test_add_func ("/gui/training/edit-while-training", test_edit_while_training);
   g_test_add_func ("/gui/training/diverge", test_diverge);
+  g_test_add_func ("/gui/training/views-out-of-memory", test_views_out_of_memory);
   g_test_add_func ("/gui/training/weights-continue", test_weights_continue);
   g_test_add_func ("/gui/training/data-mismatch", test_data_mismatch);
   g_test_add_func ("/gui/training/settings-saved", test_settings_saved);

@@ -642,14 +642,30 @@ run_grid_both_ways (const std::vector<const void *> &pointers)
 /* EMU_MALLOC_FAIL_AFTER=N: counting from when the variable is set to a
  * new value, the first N allocations (cudaMalloc and cudaHostAlloc)
  * succeed and every later one fails, as on a GPU whose memory has run
- * out. Unsetting it ends that; setting it again starts a new count. */
+ * out. Unsetting it ends that; setting it again starts a new count.
+ * Where other threads may be running (a window's test), setenv is not
+ * safe: emu_fail_allocations_after (N), looked up in this module with
+ * g_module_symbol, does the same (N < 0 ends it). */
+static std::mutex fail_lock;
+static long fail_after = -1;
+static unsigned long fail_count;
+
+extern "C" __attribute__ ((visibility ("default"))) void
+emu_fail_allocations_after (long n)
+{
+  std::lock_guard<std::mutex> hold (fail_lock);
+  fail_after = n;
+  fail_count = 0;
+}
+
 static bool
 allocation_fails (void)
 {
-  static std::mutex lock;
   static char *seen;
   static unsigned long count;
-  std::lock_guard<std::mutex> hold (lock);
+  std::lock_guard<std::mutex> hold (fail_lock);
+  if (fail_after >= 0)
+    return fail_count++ >= (unsigned long) fail_after;
   const char *v = g_getenv ("EMU_MALLOC_FAIL_AFTER");
   if (v == NULL)
     {
