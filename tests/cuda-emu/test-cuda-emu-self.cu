@@ -258,19 +258,26 @@ test_freed_pointer (void)
   g_test_trap_assert_stderr ("*fill_kernel*argument 1 (0x*) is not device memory*");
 }
 
+/* C (2x2) = A (2x3) B (3x2), A and B in one 6-float device allocation;
+ * C on the host or the device, B's leading dimension ldb (3 fits). */
+static void
+bad_gemm (gboolean host_c, int ldb)
+{
+  expect_abort ();
+  float a[6] = { 0 }, c[4];
+  float *da = device_copy (a, 6), *dc = host_c ? c : device_copy (a, 4);
+  cublasHandle_t handle;
+  cublasCreate (&handle);
+  float alpha = 1, beta = 0;
+  cublasSgemm (handle, CUBLAS_OP_N, CUBLAS_OP_N, 2, 2, 3, &alpha, da, 2, da, ldb, &beta, dc, 2);
+}
+
 static void
 test_gemm_host_pointer (void)
 {
   if (g_test_subprocess ())
     {
-      expect_abort ();
-      float a[6] = { 0 }, c[4];
-      float *da = device_copy (a, 6);
-      cublasHandle_t handle;
-      cublasCreate (&handle);
-      float alpha = 1, beta = 0;
-      /* C (2x2) = A (2x3) B (3x2), B on the device, C on the host */
-      cublasSgemm (handle, CUBLAS_OP_N, CUBLAS_OP_N, 2, 2, 3, &alpha, da, 2, da, 3, &beta, c, 2);
+      bad_gemm (TRUE, 3);
       return;
     }
   g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
@@ -284,13 +291,7 @@ test_gemm_past_the_end (void)
   /* a leading dimension that runs B past its allocation */
   if (g_test_subprocess ())
     {
-      expect_abort ();
-      float a[6] = { 0 };
-      float *da = device_copy (a, 6), *dc = device_copy (a, 4);
-      cublasHandle_t handle;
-      cublasCreate (&handle);
-      float alpha = 1, beta = 0;
-      cublasSgemm (handle, CUBLAS_OP_N, CUBLAS_OP_N, 2, 2, 3, &alpha, da, 2, da, 4, &beta, dc, 2);
+      bad_gemm (FALSE, 4);
       return;
     }
   g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
