@@ -204,20 +204,34 @@ test_conv (void)
       g_autofree float *b = randv (s->OC, 30 + k, -1, 1), *dy = randv (ny, 40 + k, -1, 1);
       g_autofree float *y = g_new (float, ny), *dx = g_new (float, nx), *dw = g_new (float, nw);
       g_autofree float *db = g_new (float, s->OC);
-      cpu->ops->conv2d_forward (cpu, s, y, x, w, b, TRUE);
-      cpu->ops->conv2d_backward (cpu, s, dx, dw, db, dy, x, w, y);
       float *dX = up (x, nx * 4), *dW = up (w, nw * 4), *dB = up (b, s->OC * 4), *dDY = up (dy, ny * 4);
       float *dY = gpu->ops->alloc (gpu, ny * 4), *dDX = gpu->ops->alloc (gpu, nx * 4);
       float *dDW = gpu->ops->alloc (gpu, nw * 4), *dDB = gpu->ops->alloc (gpu, s->OC * 4);
-      gpu->ops->conv2d_forward (gpu, s, dY, dX, dW, dB, TRUE);
-      gpu->ops->conv2d_backward (gpu, s, dDX, dDW, dDB, dDY, dX, dW, dY);
-      EXPECT_CLOSE ("conv y", y, dY, ny, 1e-10);
-      EXPECT_CLOSE ("conv dx", dx, dDX, nx, 1e-10);
-      EXPECT_CLOSE ("conv dw", dw, dDW, nw, 1e-10);
-      EXPECT_CLOSE ("conv db", db, dDB, s->OC, 1e-10);
+      /* with a ReLU after it, a bias and the input's gradient; then
+       * without any of them (a first layer, "bias": false) */
+      for (int full = 1; full >= 0; full--)
+        {
+          cpu->ops->conv2d_forward (cpu, s, y, x, w, full ? b : NULL, full);
+          cpu->ops->conv2d_backward (cpu, s, full ? dx : NULL, dw, full ? db : NULL, dy, x, w, full ? y : NULL);
+          gpu->ops->conv2d_forward (gpu, s, dY, dX, dW, full ? dB : NULL, full);
+          gpu->ops->conv2d_backward (gpu, s, full ? dDX : NULL, dDW, full ? dDB : NULL, dDY, dX, dW,
+                                     full ? dY : NULL);
+          EXPECT_CLOSE ("conv y", y, dY, ny, 1e-10);
+          EXPECT_CLOSE ("conv dw", dw, dDW, nw, 1e-10);
+          if (full)
+            {
+              EXPECT_CLOSE ("conv dx", dx, dDX, nx, 1e-10);
+              EXPECT_CLOSE ("conv db", db, dDB, s->OC, 1e-10);
+            }
+        }
       for (float *p[] = { dX, dW, dB, dDY, dY, dDX, dDW, dDB }, **q = p; q < p + 8; q++)
         gpu->ops->free (gpu, *q);
     }
+  /* where cuDNN is forced (test-cuda-emu-cudnn), it ran every shape */
+  g_autofree char *status = gpu->ops->graph_status (gpu, NULL);
+  g_test_message ("%s", status);
+  if (g_strcmp0 (g_getenv ("LAMINA_CUDNN"), "1") == 0 && g_getenv ("LAMINA_CUDNN_LIBRARY") != NULL)
+    g_assert_nonnull (strstr (status, "; cuDNN for 4 of 4 convolution shapes forward, 4 of 4 backward"));
 }
 
 static void
@@ -1240,6 +1254,10 @@ graph_run (const LamGraph *g, LamTrainConfig *c, const LamDataSplits *s, const c
   /* the copy the window shows, taken after the last step */
   g_autofree char *shown = lam_trainer_dup_graph_status (t);
   g_assert_cmpstr (shown, ==, r.status);
+  /* the graphs' part: how convolutions ran ("; cuDNN …") is the conv tests' business */
+  char *dnn = strstr (r.status, "; cuDNN ");
+  if (dnn != NULL)
+    *dnn = '\0';
   lam_trainer_free (t);
   g_unsetenv (kv[0]);
   return r;
@@ -1405,6 +1423,9 @@ test_graphs_scratch (void)
   g_autoptr(GError) error = NULL;
   LamBackend *be = lam_backend_new ("cuda", 1, NULL, &error);   /* its own recording */
   g_assert_no_error (error);
+  /* im2col's scratch, which grows with the batch (cuDNN's workspace may not) */
+  g_autofree char *dnn_mode = g_strdup (g_getenv ("LAMINA_CUDNN"));
+  g_setenv ("LAMINA_CUDNN", "0", TRUE);
   const LamConvShape s = { 2, 1, 6, 6, 3, 6, 6, 3, 1, 1 }, big = { 8, 1, 6, 6, 3, 6, 6, 3, 1, 1 };
   gsize nx = 8 * 36, ny = 8 * 3 * 36, nw = 27;
   g_autofree float *w = randv (nw, 61, -1, 1), *b = randv (3, 62, -1, 1), *ref = g_new (float, ny);
@@ -1434,6 +1455,10 @@ test_graphs_scratch (void)
       /* a batch of 8 outside the step: the scratch grows, and moves */
       be->ops->conv2d_forward (be, &big, dY, dX, dW, dB, FALSE);
     }
+  if (dnn_mode != NULL)
+    g_setenv ("LAMINA_CUDNN", dnn_mode, TRUE);
+  else
+    g_unsetenv ("LAMINA_CUDNN");
   g_autoptr(GError) status = NULL;
   g_assert_true (be->ops->status (be, &status));
   for (float *p[] = { dX, dW, dB, dY }, **q = p; q < p + 4; q++)

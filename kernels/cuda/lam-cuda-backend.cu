@@ -152,6 +152,7 @@ cuda_destroy (LamBackend *be)
 {
   LamCuda *cu = LAM_CUDA (be);
   cudaStreamSynchronize (cu->stream);
+  _lam_cuda_dnn_destroy (cu);
   if (cu->scratch)
     cudaFree (cu->scratch);
   _lam_cuda_graph_destroy (cu);

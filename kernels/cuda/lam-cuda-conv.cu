@@ -1,5 +1,6 @@
 /* lam-cuda-conv.cu: convolution as im2col + one cuBLAS GEMM over the
- * whole batch, pooling and global average pooling. Every reduction is a
+ * whole batch (or cuDNN, where lam-cuda-cudnn.cu finds it faster),
+ * pooling and global average pooling. Every reduction is a
  * gather in a fixed order, so a seed repeats a run bit for bit.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
@@ -228,10 +229,9 @@ gap_backward_kernel (float *dx, const float *dy, size_t planes, int HW)
 /* Launchers */
 
 static void
-cuda_conv2d_forward (LamBackend *be, const LamConvShape *s, float *y, const float *x,
-                     const float *w, const float *b, gboolean relu)
+conv_forward_im2col (LamCuda *cu, const LamConvShape *s, float *y, const float *x, const float *w,
+                     const float *b, gboolean relu)
 {
-  LAM_CUDA_OP (be, cu);
   size_t CKK = (size_t) s->C * s->K * s->K, N = (size_t) s->B * s->OH * s->OW;
   float *col = _lam_cuda_scratch (cu, CKK * N + (size_t) s->OC * N);
   if (col == NULL)
@@ -245,10 +245,9 @@ cuda_conv2d_forward (LamBackend *be, const LamConvShape *s, float *y, const floa
 }
 
 static void
-cuda_conv2d_backward (LamBackend *be, const LamConvShape *s, float *dx, float *dw, float *db,
+conv_backward_im2col (LamCuda *cu, const LamConvShape *s, float *dx, float *dw, float *db,
                       const float *dy, const float *x, const float *w, const float *relu_y)
 {
-  LAM_CUDA_OP (be, cu);
   size_t CKK = (size_t) s->C * s->K * s->K, N = (size_t) s->B * s->OH * s->OW;
   float *col = _lam_cuda_scratch (cu, 2 * CKK * N + (size_t) s->OC * N);
   if (col == NULL)
@@ -273,6 +272,24 @@ cuda_conv2d_backward (LamBackend *be, const LamConvShape *s, float *dx, float *d
       col2im_kernel<<<lam_cuda_blocks (n, THREADS), THREADS, 0, cu->stream>>> (dx, dcol, *s);
       LAM_CUDA_LAUNCHED (cu);
     }
+}
+
+static void
+cuda_conv2d_forward (LamBackend *be, const LamConvShape *s, float *y, const float *x,
+                     const float *w, const float *b, gboolean relu)
+{
+  LAM_CUDA_OP (be, cu);
+  if (!_lam_cuda_dnn_conv_forward (cu, s, y, x, w, b, relu, conv_forward_im2col))
+    conv_forward_im2col (cu, s, y, x, w, b, relu);
+}
+
+static void
+cuda_conv2d_backward (LamBackend *be, const LamConvShape *s, float *dx, float *dw, float *db,
+                      const float *dy, const float *x, const float *w, const float *relu_y)
+{
+  LAM_CUDA_OP (be, cu);
+  if (!_lam_cuda_dnn_conv_backward (cu, s, dx, dw, db, dy, x, w, relu_y, conv_backward_im2col))
+    conv_backward_im2col (cu, s, dx, dw, db, dy, x, w, relu_y);
 }
 
 static void

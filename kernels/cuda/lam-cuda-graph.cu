@@ -339,13 +339,17 @@ static char *
 graph_status (LamBackend *be, guint64 *replays)
 {
   LamCuda *cu = LAM_CUDA (be);
+  g_autofree char *graphs = NULL, *dnn = _lam_cuda_dnn_status (cu);
   if (replays)
     *replays = cu->replays;
   if (!cu->graphs)
-    return g_strdup_printf ("CUDA graphs: off (%s)", cu->graphs_off);
-  if (cu->exec == NULL && cu->replays == 0)
-    return g_strdup ("CUDA graphs: on, nothing recorded yet");
-  return g_strdup_printf ("CUDA graphs: on, %" G_GUINT64_FORMAT " steps replayed", cu->replays);
+    graphs = g_strdup_printf ("CUDA graphs: off (%s)", cu->graphs_off);
+  else if (cu->exec == NULL && cu->replays == 0)
+    graphs = g_strdup ("CUDA graphs: on, nothing recorded yet");
+  else
+    graphs = g_strdup_printf ("CUDA graphs: on, %" G_GUINT64_FORMAT " steps replayed", cu->replays);
+  /* how convolutions run, where cuDNN is there to choose */
+  return dnn != NULL ? g_strconcat (graphs, "; ", dnn, NULL) : g_steal_pointer (&graphs);
 }
 
 void

@@ -36,6 +36,8 @@ typedef struct {
   cudaEvent_t  copied;       /* after the last copy out of host */
 } LamCudaArena;
 
+typedef struct _LamDnn LamDnn;
+
 typedef struct {
   int            device;
   cudaStream_t   stream;
@@ -59,6 +61,9 @@ typedef struct {
   guint            pos;        /* replay: the next op */
   char            *mismatch;   /* replay: the first op that differed */
   guint64          replays;
+
+  /* cuDNN (lam-cuda-cudnn.cu): NULL until the first convolution */
+  LamDnn          *dnn;
 } LamCuda;
 
 #define LAM_CUDA(be) ((LamCuda *) (be)->ctx)
@@ -144,6 +149,24 @@ lam_cuda_blocks (size_t n, unsigned threads)
 /* Row-major sgemm on cuBLAS (column-major): C[M,N] = alpha·op(A)·op(B) + beta·C. */
 void _lam_cuda_sgemm (LamCuda *cu, int transA, int transB, int M, int N, int K, float alpha,
                       const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc);
+
+/* Convolutions through cuDNN where it is installed and measured faster
+ * (lam-cuda-cudnn.cu). Each returns FALSE when the caller is to run the
+ * op itself, as im2col; TRUE when it ran (or, in a recording that just
+ * ended, skipped) it. The im2col way is handed over, to time against. */
+typedef void (*LamCudaConvFwd) (LamCuda *cu, const LamConvShape *s, float *y, const float *x, const float *w,
+                                const float *b, gboolean relu);
+typedef void (*LamCudaConvBwd) (LamCuda *cu, const LamConvShape *s, float *dx, float *dw, float *db,
+                                const float *dy, const float *x, const float *w, const float *relu_y);
+gboolean _lam_cuda_dnn_conv_forward  (LamCuda *cu, const LamConvShape *s, float *y, const float *x,
+                                      const float *w, const float *b, gboolean relu, LamCudaConvFwd im2col);
+gboolean _lam_cuda_dnn_conv_backward (LamCuda *cu, const LamConvShape *s, float *dx, float *dw, float *db,
+                                      const float *dy, const float *x, const float *w, const float *relu_y,
+                                      LamCudaConvBwd im2col);
+/* "cuDNN for 2 of 2 convolution shapes forward, …", "cuDNN not used:
+ * cuDNN 9 not found", or NULL (no convolution yet, or LAMINA_CUDNN=0) */
+char    *_lam_cuda_dnn_status        (LamCuda *cu);
+void     _lam_cuda_dnn_destroy       (LamCuda *cu);
 
 /* Op families fill their entries. */
 void _lam_cuda_elementwise_init (LamBackendOps *ops);

@@ -494,13 +494,23 @@ cudaGraphExecDestroy (cudaGraphExec_t exec)
 /* Events: the one stream is synchronous, so an event is always reached. */
 struct EmuEvent
 {
-  bool recorded;
+  bool   recorded;
+  gint64 when;
 };
 
 cudaError_t
 cudaEventCreateWithFlags (cudaEvent_t *event, unsigned)
 {
-  *event = new EmuEvent { false };
+  *event = new EmuEvent { false, 0 };
+  return cudaSuccess;
+}
+
+cudaError_t
+cudaEventElapsedTime (float *ms, cudaEvent_t start, cudaEvent_t end)
+{
+  if (start == NULL || end == NULL || !start->recorded || !end->recorded)
+    return last_error = cudaErrorInvalidValue;
+  *ms = (float) ((end->when - start->when) / 1000.0);
   return cudaSuccess;
 }
 
@@ -510,6 +520,7 @@ cudaEventRecord (cudaEvent_t event, cudaStream_t)
   if (event == NULL || capture != NULL)   /* Lamina records none in a capture */
     return last_error = cudaErrorInvalidValue;
   event->recorded = true;
+  event->when = g_get_monotonic_time ();
   return cudaSuccess;
 }
 
@@ -990,4 +1001,262 @@ cublasSgemm (cublasHandle_t handle, cublasOperation_t ta, cublasOperation_t tb, 
              float *C, int ldc)
 {
   return cublasSgemmStridedBatched (handle, ta, tb, m, n, k, alpha, A, lda, 0, B, ldb, 0, beta, C, ldc, 0, 1);
+}
+
+/* cuDNN
+ *
+ * As much of cuDNN 9 as kernels/cuda/lam-cuda-cudnn.cu uses, exported
+ * under cuDNN's names: LAMINA_CUDNN_LIBRARY set to this module's path
+ * makes that file load them. Descriptors are checked as cuDNN checks
+ * them (NCHW floats, cross-correlation, no dilation) and against each
+ * other; the heuristics (cudnnGet*Algorithm_v7) rank two algorithms
+ * each, first a non-deterministic one (running it stops the run: Lamina
+ * must not pick it), then a deterministic one with a workspace, which
+ * must be device memory of the size cudnnGet*WorkspaceSize says. The convolutions are plain loops, their buffers
+ * checked to be device memory, and recorded in a stream capture, as the
+ * GEMM is. */
+
+#define DNN extern "C" __attribute__ ((visibility ("default")))
+enum { DNN_OK = 0, DNN_BAD_PARAM = 2000, DNN_NOT_SUPPORTED = 3000 };
+enum { DNN_WORKSPACE = 4096 };   /* the deterministic algorithm's, in bytes */
+
+struct EmuDnnTensor { int n, c, h, w; };
+struct EmuDnnConv { int pad_h, pad_w, u, v, math; };
+struct EmuDnnPerf { int algo, status; float time; size_t memory; int determinism, math_type, reserved[3]; };
+
+DNN int cudnnCreate (void **handle) { *handle = new int (1); return DNN_OK; }
+DNN int cudnnDestroy (void *handle) { delete (int *) handle; return DNN_OK; }
+DNN int cudnnSetStream (void *, cudaStream_t) { return DNN_OK; }
+
+DNN const char *
+cudnnGetErrorString (int status)
+{
+  return status == DNN_OK ? "CUDNN_STATUS_SUCCESS" : status == DNN_BAD_PARAM ? "CUDNN_STATUS_BAD_PARAM"
+                                                                                : "CUDNN_STATUS_NOT_SUPPORTED";
+}
+
+DNN int cudnnCreateTensorDescriptor (EmuDnnTensor **d) { *d = new EmuDnnTensor { 0, 0, 0, 0 }; return DNN_OK; }
+DNN int cudnnDestroyTensorDescriptor (EmuDnnTensor *d) { delete d; return DNN_OK; }
+DNN int cudnnCreateFilterDescriptor (EmuDnnTensor **d) { *d = new EmuDnnTensor { 0, 0, 0, 0 }; return DNN_OK; }
+DNN int cudnnDestroyFilterDescriptor (EmuDnnTensor *d) { delete d; return DNN_OK; }
+DNN int cudnnCreateConvolutionDescriptor (EmuDnnConv **d) { *d = new EmuDnnConv { -1, -1, 0, 0, 0 }; return DNN_OK; }
+DNN int cudnnDestroyConvolutionDescriptor (EmuDnnConv *d) { delete d; return DNN_OK; }
+
+DNN int
+cudnnSetTensor4dDescriptor (EmuDnnTensor *d, int format, int type, int n, int c, int h, int w)
+{
+  if (format != 0 || type != 0)
+    return DNN_NOT_SUPPORTED;
+  if (n <= 0 || c <= 0 || h <= 0 || w <= 0)
+    return DNN_BAD_PARAM;
+  *d = EmuDnnTensor { n, c, h, w };
+  return DNN_OK;
+}
+
+/* (type, format): the other order from tensors, as in cuDNN */
+DNN int
+cudnnSetFilter4dDescriptor (EmuDnnTensor *d, int type, int format, int k, int c, int h, int w)
+{
+  return cudnnSetTensor4dDescriptor (d, format, type, k, c, h, w);
+}
+
+DNN int
+cudnnSetConvolution2dDescriptor (EmuDnnConv *d, int pad_h, int pad_w, int u, int v, int dil_h, int dil_w, int mode,
+                                 int type)
+{
+  if (pad_h < 0 || pad_w < 0 || u <= 0 || v <= 0 || dil_h <= 0 || dil_w <= 0)
+    return DNN_BAD_PARAM;
+  if (dil_h != 1 || dil_w != 1 || mode != 1 /* cross-correlation */ || type != 0)
+    return DNN_NOT_SUPPORTED;
+  d->pad_h = pad_h, d->pad_w = pad_w, d->u = u, d->v = v;
+  return DNN_OK;
+}
+
+DNN int
+cudnnSetConvolutionMathType (EmuDnnConv *d, int math)
+{
+  d->math = math;
+  return DNN_OK;
+}
+
+/* x ⋆ w = y, by their descriptors */
+static bool
+dnn_shapes_agree (const EmuDnnTensor *x, const EmuDnnTensor *w, const EmuDnnConv *c, const EmuDnnTensor *y)
+{
+  return c->u > 0 && x->c == w->c && y->n == x->n && y->c == w->n &&
+         y->h == (x->h + 2 * c->pad_h - w->h) / c->u + 1 && y->w == (x->w + 2 * c->pad_w - w->w) / c->v + 1 &&
+         x->h + 2 * c->pad_h >= w->h && x->w + 2 * c->pad_w >= w->w;
+}
+
+static int
+dnn_rank (const EmuDnnTensor *x, const EmuDnnTensor *w, const EmuDnnConv *c, const EmuDnnTensor *y, int requested,
+          int *returned, EmuDnnPerf *perf)
+{
+  if (!dnn_shapes_agree (x, w, c, y) || requested < 1)
+    return DNN_BAD_PARAM;
+  EmuDnnPerf all[2] = { { 0, DNN_OK, -1.0f, 0, 0, c->math, { 0 } },
+                        { 1, DNN_OK, -1.0f, DNN_WORKSPACE, 1, c->math, { 0 } } };
+  *returned = MIN (requested, 2);
+  memcpy (perf, all, *returned * sizeof *perf);
+  return DNN_OK;
+}
+
+static int
+dnn_workspace (const EmuDnnTensor *x, const EmuDnnTensor *w, const EmuDnnConv *c, const EmuDnnTensor *y, int algo,
+               size_t *bytes)
+{
+  if (!dnn_shapes_agree (x, w, c, y) || algo < 0 || algo > 1)
+    return DNN_BAD_PARAM;
+  *bytes = algo == 1 ? DNN_WORKSPACE : 0;
+  return DNN_OK;
+}
+
+DNN int
+cudnnGetConvolutionForwardAlgorithm_v7 (void *, EmuDnnTensor *x, EmuDnnTensor *w, EmuDnnConv *c, EmuDnnTensor *y,
+                                        int requested, int *returned, EmuDnnPerf *perf)
+{
+  return dnn_rank (x, w, c, y, requested, returned, perf);
+}
+
+DNN int
+cudnnGetConvolutionBackwardDataAlgorithm_v7 (void *, EmuDnnTensor *w, EmuDnnTensor *dy, EmuDnnConv *c,
+                                             EmuDnnTensor *dx, int requested, int *returned, EmuDnnPerf *perf)
+{
+  return dnn_rank (dx, w, c, dy, requested, returned, perf);
+}
+
+DNN int
+cudnnGetConvolutionBackwardFilterAlgorithm_v7 (void *, EmuDnnTensor *x, EmuDnnTensor *dy, EmuDnnConv *c,
+                                               EmuDnnTensor *dw, int requested, int *returned, EmuDnnPerf *perf)
+{
+  return dnn_rank (x, dw, c, dy, requested, returned, perf);
+}
+
+DNN int
+cudnnGetConvolutionForwardWorkspaceSize (void *, EmuDnnTensor *x, EmuDnnTensor *w, EmuDnnConv *c, EmuDnnTensor *y,
+                                         int algo, size_t *bytes)
+{
+  return dnn_workspace (x, w, c, y, algo, bytes);
+}
+
+DNN int
+cudnnGetConvolutionBackwardDataWorkspaceSize (void *, EmuDnnTensor *w, EmuDnnTensor *dy, EmuDnnConv *c,
+                                              EmuDnnTensor *dx, int algo, size_t *bytes)
+{
+  return dnn_workspace (dx, w, c, dy, algo, bytes);
+}
+
+DNN int
+cudnnGetConvolutionBackwardFilterWorkspaceSize (void *, EmuDnnTensor *x, EmuDnnTensor *dy, EmuDnnConv *c,
+                                                EmuDnnTensor *dw, int algo, size_t *bytes)
+{
+  return dnn_workspace (x, dw, c, dy, algo, bytes);
+}
+
+static size_t
+dnn_count (const EmuDnnTensor *t)
+{
+  return (size_t) t->n * t->c * t->h * t->w;
+}
+
+typedef enum { DNN_FORWARD, DNN_DATA, DNN_FILTER } DnnWhich;
+
+/* One of the three, once its arguments are checked: out = alpha · op + beta · out */
+static void
+dnn_compute (DnnWhich which, EmuDnnTensor x, EmuDnnTensor w, EmuDnnConv c, EmuDnnTensor y, const float *xp,
+             const float *wp, const float *yp, float *out, float alpha, float beta)
+{
+  size_t n_out = which == DNN_FORWARD ? dnn_count (&y) : which == DNN_DATA ? dnn_count (&x) : dnn_count (&w);
+  std::vector<float> acc (n_out, 0.0f);
+  for (int b = 0; b < x.n; b++)
+    for (int k = 0; k < w.n; k++)
+      for (int oh = 0; oh < y.h; oh++)
+        for (int ow = 0; ow < y.w; ow++)
+          for (int ch = 0; ch < x.c; ch++)
+            for (int i = 0; i < w.h; i++)
+              for (int j = 0; j < w.w; j++)
+                {
+                  int ih = oh * c.u - c.pad_h + i, iw = ow * c.v - c.pad_w + j;
+                  if (ih < 0 || ih >= x.h || iw < 0 || iw >= x.w)
+                    continue;
+                  size_t xi = (((size_t) b * x.c + ch) * x.h + ih) * x.w + iw;
+                  size_t wi = (((size_t) k * w.c + ch) * w.h + i) * w.w + j;
+                  size_t yi = (((size_t) b * y.c + k) * y.h + oh) * y.w + ow;
+                  if (which == DNN_FORWARD)
+                    acc[yi] += xp[xi] * wp[wi];
+                  else if (which == DNN_DATA)
+                    acc[xi] += wp[wi] * yp[yi];
+                  else
+                    acc[wi] += xp[xi] * yp[yi];
+                }
+  for (size_t i = 0; i < n_out; i++)
+    out[i] = alpha * acc[i] + (beta == 0.0f ? 0.0f : beta * out[i]);
+}
+
+static int
+dnn_run (DnnWhich which, const float *alpha, const EmuDnnTensor *x, const float *xp, const EmuDnnTensor *w,
+         const float *wp, const EmuDnnConv *c, int algo, void *ws, size_t ws_bytes, const float *beta,
+         const EmuDnnTensor *y, const float *yp, float *out)
+{
+  static const char *names[] = { "cudnnConvolutionForward", "cudnnConvolutionBackwardData",
+                                 "cudnnConvolutionBackwardFilter" };
+  const char *name = names[which];
+  if (!dnn_shapes_agree (x, w, c, y))
+    return DNN_BAD_PARAM;
+  if (algo == 0)
+    die ("%s with the non-deterministic algorithm that the heuristics ranked first: the same seed would not give "
+         "the same run", name);
+  if (algo != 1)
+    return DNN_BAD_PARAM;
+  if (ws_bytes < DNN_WORKSPACE)
+    die ("%s: a workspace of %zu bytes, where cudnnGet*WorkspaceSize asked for %d", name, ws_bytes,
+         (int) DNN_WORKSPACE);
+  {
+    std::lock_guard<std::mutex> hold (alloc_lock);
+    check_device (ws, ws_bytes, name);
+    if (which != DNN_DATA)
+      check_device (xp, dnn_count (x) * sizeof (float), name);
+    if (which != DNN_FILTER)
+      check_device (wp, dnn_count (w) * sizeof (float), name);
+    if (which != DNN_FORWARD)
+      check_device (yp, dnn_count (y) * sizeof (float), name);
+    size_t n_out = which == DNN_FORWARD ? dnn_count (y) : which == DNN_DATA ? dnn_count (x) : dnn_count (w);
+    check_device (out, n_out * sizeof (float), name);
+  }
+  /* cuDNN reads alpha and beta (host pointers) at the call, and the
+   * descriptors then too */
+  float al = *alpha, be = *beta;
+  EmuDnnTensor xd = *x, wd = *w, yd = *y;
+  EmuDnnConv cd = *c;
+  if (capture)
+    {
+      emu_record ([=] () { dnn_compute (which, xd, wd, cd, yd, xp, wp, yp, out, al, be); });
+      return DNN_OK;
+    }
+  dnn_compute (which, xd, wd, cd, yd, xp, wp, yp, out, al, be);
+  return DNN_OK;
+}
+
+DNN int
+cudnnConvolutionForward (void *, const float *alpha, EmuDnnTensor *xd, const float *x, EmuDnnTensor *wd,
+                         const float *w, EmuDnnConv *c, int algo, void *ws, size_t ws_bytes, const float *beta,
+                         EmuDnnTensor *yd, float *y)
+{
+  return dnn_run (DNN_FORWARD, alpha, xd, x, wd, w, c, algo, ws, ws_bytes, beta, yd, NULL, y);
+}
+
+DNN int
+cudnnConvolutionBackwardData (void *, const float *alpha, EmuDnnTensor *wd, const float *w, EmuDnnTensor *dyd,
+                              const float *dy, EmuDnnConv *c, int algo, void *ws, size_t ws_bytes,
+                              const float *beta, EmuDnnTensor *dxd, float *dx)
+{
+  return dnn_run (DNN_DATA, alpha, dxd, NULL, wd, w, c, algo, ws, ws_bytes, beta, dyd, dy, dx);
+}
+
+DNN int
+cudnnConvolutionBackwardFilter (void *, const float *alpha, EmuDnnTensor *xd, const float *x, EmuDnnTensor *dyd,
+                                const float *dy, EmuDnnConv *c, int algo, void *ws, size_t ws_bytes,
+                                const float *beta, EmuDnnTensor *dwd, float *dw)
+{
+  return dnn_run (DNN_FILTER, alpha, xd, x, dwd, NULL, c, algo, ws, ws_bytes, beta, dyd, dy, dw);
 }

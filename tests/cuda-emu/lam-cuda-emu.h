@@ -18,6 +18,9 @@
  */
 #pragma once
 
+/* for the kernels' sources: the real cuDNN is never loaded here */
+#define LAM_CUDA_EMULATOR 1
+
 #include <float.h>
 #include <math.h>
 #include <stddef.h>
@@ -78,6 +81,7 @@ typedef struct EmuGraph *cudaGraphExec_t;
 enum cudaStreamCaptureMode { cudaStreamCaptureModeGlobal, cudaStreamCaptureModeThreadLocal,
                              cudaStreamCaptureModeRelaxed };
 #define cudaHostAllocDefault 0
+#define cudaEventDefault 0
 #define cudaEventDisableTiming 2
 enum cudaMemcpyKind { cudaMemcpyHostToDevice, cudaMemcpyDeviceToHost, cudaMemcpyDeviceToDevice };
 #define cudaStreamNonBlocking 1
@@ -109,6 +113,8 @@ cudaError_t cudaEventCreateWithFlags  (cudaEvent_t *event, unsigned flags);
 cudaError_t cudaEventRecord           (cudaEvent_t event, cudaStream_t stream);
 cudaError_t cudaEventSynchronize      (cudaEvent_t event);
 cudaError_t cudaEventDestroy          (cudaEvent_t event);
+/* host time between the two records, as if the work had taken it */
+cudaError_t cudaEventElapsedTime      (float *ms, cudaEvent_t start, cudaEvent_t end);
 /* Stream capture and graphs. While the stream captures, launches, memsets,
  * copies and GEMMs are recorded (their arguments by value, memory read
  * when the graph runs), not run; a synchronisation, cudaMalloc or
