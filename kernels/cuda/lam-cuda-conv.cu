@@ -104,16 +104,9 @@ row_sum_kernel (float *out, const float *in, size_t cols)
   float t = 0;
   for (size_t j = threadIdx.x; j < cols; j += blockDim.x)
     t += row[j];
-  part[threadIdx.x] = t;
-  __syncthreads ();
-  for (int s = blockDim.x / 2; s > 0; s >>= 1)
-    {
-      if (threadIdx.x < s)
-        part[threadIdx.x] += part[threadIdx.x + s];
-      __syncthreads ();
-    }
+  t = lam_cuda_block_sum (t, part);
   if (threadIdx.x == 0)
-    out[blockIdx.x] = part[0];
+    out[blockIdx.x] = t;
 }
 
 __global__ static void

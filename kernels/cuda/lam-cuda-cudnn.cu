@@ -169,16 +169,9 @@ bias_grad_kernel (float *db, const float *dy, int B, int C, int HW)
   float t = 0;
   for (size_t i = threadIdx.x; i < n; i += blockDim.x)
     t += dy[((i / HW) * C + c) * HW + i % HW];
-  part[threadIdx.x] = t;
-  __syncthreads ();
-  for (int s = blockDim.x / 2; s > 0; s >>= 1)
-    {
-      if (threadIdx.x < s)
-        part[threadIdx.x] += part[threadIdx.x + s];
-      __syncthreads ();
-    }
+  t = lam_cuda_block_sum (t, part);
   if (threadIdx.x == 0)
-    db[c] = part[0];
+    db[c] = t;
 }
 
 /* Loading */

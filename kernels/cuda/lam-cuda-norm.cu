@@ -13,22 +13,6 @@
 
 /* Kernels */
 
-__device__ static float
-block_sum (float v, float *part)
-{
-  part[threadIdx.x] = v;
-  __syncthreads ();
-  for (int s = blockDim.x / 2; s > 0; s >>= 1)
-    {
-      if (threadIdx.x < s)
-        part[threadIdx.x] += part[threadIdx.x + s];
-      __syncthreads ();
-    }
-  float r = part[0];
-  __syncthreads ();
-  return r;
-}
-
 /* One block per channel: batch mean and variance, running statistics. */
 __global__ static void
 bn_stats_kernel (const float *x, float *save_mean, float *save_invstd, float *run_mean,
@@ -40,14 +24,14 @@ bn_stats_kernel (const float *x, float *save_mean, float *save_invstd, float *ru
   float s = 0;
   for (size_t j = threadIdx.x; j < cnt; j += blockDim.x)
     s += x[((j / HW) * C + c) * HW + j % HW];
-  float mean = block_sum (s, part) / cnt;
+  float mean = lam_cuda_block_sum (s, part) / cnt;
   float ss = 0;
   for (size_t j = threadIdx.x; j < cnt; j += blockDim.x)
     {
       float d = x[((j / HW) * C + c) * HW + j % HW] - mean;
       ss += d * d;
     }
-  ss = block_sum (ss, part);
+  ss = lam_cuda_block_sum (ss, part);
   if (threadIdx.x == 0)
     {
       float var = ss / cnt;
@@ -87,8 +71,8 @@ bn_grad_sums_kernel (float *dgamma, float *dbeta, const float *dy, const float *
       a += dy[i];
       b += dy[i] * (x[i] - mean[c]);
     }
-  a = block_sum (a, part);
-  b = block_sum (b, part);
+  a = lam_cuda_block_sum (a, part);
+  b = lam_cuda_block_sum (b, part);
   if (threadIdx.x == 0)
     {
       dbeta[c] = a;
@@ -200,7 +184,7 @@ stats_sum_kernel (float *stats, const float *rowstat, int B)
       float t = 0;
       for (int r = threadIdx.x; r < B; r += blockDim.x)
         t += rowstat[2 * r + k];
-      t = block_sum (t, part);
+      t = lam_cuda_block_sum (t, part);
       if (threadIdx.x == 0)
         stats[k] += t;
     }

@@ -146,6 +146,26 @@ lam_cuda_blocks (size_t n, unsigned threads)
   return (unsigned) (b > 0x7fffffffu ? 0x7fffffffu : (b == 0 ? 1 : b));
 }
 
+/* The sum of each thread's v over the block, in a fixed tree order (so a
+ * seed repeats a run), for every thread. blockDim.x must be a power of
+ * two, and part blockDim.x floats of __shared__ memory; every thread of
+ * the block must call it. */
+__device__ static inline float
+lam_cuda_block_sum (float v, float *part)
+{
+  part[threadIdx.x] = v;
+  __syncthreads ();
+  for (int s = blockDim.x / 2; s > 0; s >>= 1)
+    {
+      if (threadIdx.x < s)
+        part[threadIdx.x] += part[threadIdx.x + s];
+      __syncthreads ();
+    }
+  float r = part[0];
+  __syncthreads ();
+  return r;
+}
+
 /* Row-major sgemm on cuBLAS (column-major): C[M,N] = alpha·op(A)·op(B) + beta·C. */
 void _lam_cuda_sgemm (LamCuda *cu, int transA, int transB, int M, int N, int K, float alpha,
                       const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc);
