@@ -414,6 +414,7 @@ on_cleared (LamTrainingViews *self)
   self->last_plot = 0;
   lam_loss_plot_clear (self->loss_plot);
   self->confusion_due = TRUE;
+  gtk_widget_set_visible (GTK_WIDGET (self->copy_problem), FALSE);
 }
 
 static void
@@ -468,6 +469,8 @@ on_run_changed (LamTrainingViews *self)
   g_clear_object (&self->cancellable);
   self->cancellable = g_cancellable_new ();
   self->busy = FALSE;
+  /* a problem of the run before is not this one's */
+  gtk_widget_set_visible (GTK_WIDGET (self->copy_problem), FALSE);
   self->view_set = lam_training_session_get_view_set (self->session);
   self->images = self->view_set != NULL && self->view_set->images != NULL && self->view_set->shape.rank == 3;
   g_clear_pointer (&self->last_pred, g_free);

@@ -119,15 +119,29 @@ check_ops (LamNet *net, GError **error)
   return TRUE;
 }
 
+/* Backend memory for the batch's values (activations, gradients…); the
+ * error says the batch, and that a smaller one may fit. */
 static void *
 net_alloc (LamNet *net, gsize bytes, GError **error)
 {
   void *p = net->be->ops->alloc (net->be, bytes);
   if (p == NULL)
     {
-      g_autofree char *what = g_strdup_printf ("the network at a batch of %d", net->batch);
+      g_autofree char *what = g_strdup_printf ("the network at a batch of %d%s", net->batch,
+                                               net->batch > 1 ? "; try a smaller batch" : "");
       lam_backend_set_out_of_memory (net->be, error, bytes, what);
     }
+  return p;
+}
+
+/* Backend memory for the weights, their gradients and state: no batch
+ * makes them smaller. */
+static void *
+weights_alloc (LamNet *net, gsize bytes, GError **error)
+{
+  void *p = net->be->ops->alloc (net->be, bytes);
+  if (p == NULL)
+    lam_backend_set_out_of_memory (net->be, error, bytes, "the network's weights");
   return p;
 }
 
@@ -403,9 +417,9 @@ lam_net_new (const LamGraph *graph, LamBackend *be, int batch, GError **error)
     }
   if (g_strcmp0 (g_getenv ("LAMINA_NO_FUSION"), "1") != 0)
     plan_fusion (net);
-  if (!(net->params = net_alloc (net, MAX (net->n_params, 1) * sizeof (float), error)) ||
-      !(net->grads = net_alloc (net, MAX (net->n_params, 1) * sizeof (float), error)) ||
-      !(net->state = net_alloc (net, MAX (net->n_state, 1) * sizeof (float), error)) ||
+  if (!(net->params = weights_alloc (net, MAX (net->n_params, 1) * sizeof (float), error)) ||
+      !(net->grads = weights_alloc (net, MAX (net->n_params, 1) * sizeof (float), error)) ||
+      !(net->state = weights_alloc (net, MAX (net->n_state, 1) * sizeof (float), error)) ||
       !alloc_activations (net, error))
     {
       lam_net_free (net);

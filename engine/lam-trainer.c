@@ -197,7 +197,9 @@ dev_data (LamTrainer *t, LamDataset *ds, GError **error)
   if (!ok)
     {
       g_autofree char *what = g_strdup_printf ("the dataset %s", ds->name);
-      lam_backend_set_out_of_memory (be, error, n * (ds->images ? 1 : sizeof (float)) + ds->n, what);
+      gsize bytes = n * (ds->images ? 1 : sizeof (float)) + ds->n +
+                    (ds->targets ? (gsize) ds->n * ds->n_targets * sizeof (float) : 0);
+      lam_backend_set_out_of_memory (be, error, bytes, what);
       if (d.images) be->ops->free (be, d.images);
       if (d.data) be->ops->free (be, d.data);
       if (d.labels) be->ops->free (be, d.labels);
@@ -302,12 +304,6 @@ static LamNet *
 net_with_data (LamTrainer *t, const LamGraph *g, GError **error)
 {
   LamNet *net = lam_net_new (g, t->be, t->batch, error);
-  if (net == NULL && t->batch > 1 && error != NULL && g_error_matches (*error, LAM_ERROR, LAM_ERROR_BACKEND))
-    {
-      char *hinted = g_strconcat ((*error)->message, "; try a smaller batch", NULL);
-      g_free ((*error)->message);
-      (*error)->message = hinted;
-    }
   if (net != NULL && dev_data (t, t->data.train, error) == NULL)
     g_clear_pointer (&net, lam_net_free);
   return net;
@@ -430,6 +426,14 @@ make_perm (LamTrainer *t)
   lam_rng_shuffle (&rng, t->perm, n);
 }
 
+/* FALSE with the backend's error, when an op failed (a layer's working
+ * memory that could not grow, say): what it computed is not to be used */
+static gboolean
+backend_ok (LamTrainer *t, GError **error)
+{
+  return t->be->ops->status == NULL || t->be->ops->status (t->be, error);
+}
+
 static gboolean
 evaluate_locked (LamTrainer *t, LamDataset *ds, double *loss, double *accuracy, gint32 *pred,
                  GError **error)
@@ -473,6 +477,8 @@ evaluate_locked (LamTrainer *t, LamDataset *ds, double *loss, double *accuracy, 
             }
         }
     }
+  if (!backend_ok (t, error))
+    return FALSE;
   if (loss)
     *loss = ds->n ? loss_sum / ds->n : NAN;
   if (accuracy)
@@ -540,7 +546,7 @@ step_locked (LamTrainer *t, LamMetrics *m, GError **error)
               /* the backend's own error came first (a layer out of
                * memory, say): tell that one */
               GError *first = NULL;
-              if (o->status && !o->status (t->be, &first))
+              if (!backend_ok (t, &first))
                 {
                   g_clear_error (error);
                   g_propagate_error (error, first);
@@ -567,7 +573,7 @@ step_locked (LamTrainer *t, LamMetrics *m, GError **error)
 
   double loss, correct;
   lam_net_stats_read (t->net, &loss, &correct);
-  if (t->be->ops->status && !t->be->ops->status (t->be, error))
+  if (!backend_ok (t, error))
     return FALSE;
   if (!isfinite (loss))
     {
@@ -852,6 +858,12 @@ lam_trainer_activations (LamTrainer *t, LamDataset *ds, int sample, GError **err
           acts[i] = g_new (float, lam_shape_size (&n->out_shape));
           lam_net_read_output (net, (int) i, acts[i]);
         }
+      if (!backend_ok (t, error))
+        {
+          for (guint i = 0; i < g->nodes->len; i++)
+            g_free (acts[i]);
+          g_clear_pointer (&acts, g_free);
+        }
     }
   g_mutex_unlock (&t->lock);
   return acts;
@@ -894,8 +906,9 @@ lam_trainer_node_outputs (LamTrainer *t, LamDataset *ds, const int *nodes, int n
           lam_net_read_output (net, nodes[k], out[k] + (gsize) start * size);
         }
     }
+  ok = ok && d != NULL && backend_ok (t, error);
   g_mutex_unlock (&t->lock);
-  return ok && d != NULL;
+  return ok;
 }
 
 void

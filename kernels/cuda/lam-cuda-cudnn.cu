@@ -36,8 +36,10 @@
 #define THREADS 256
 
 /* The part of cuDNN 9's API used here, declared here (see above); the
- * values are those of cudnn_graph.h, cudnn_ops.h and cudnn_cnn.h, which
- * nvcc builds check below where the headers exist. */
+ * values are those of cudnn_graph.h, cudnn_ops.h and cudnn_cnn.h: nvcc
+ * builds check the constants and the result structs' layout below, where
+ * cuDNN 9's headers are installed (the functions' signatures are checked
+ * by hand only). */
 typedef int LamDnnStatus;
 typedef struct LamDnnContext *LamDnnHandle;
 typedef struct LamDnnTensor *LamDnnTensorDesc;
@@ -45,6 +47,7 @@ typedef struct LamDnnFilter *LamDnnFilterDesc;
 typedef struct LamDnnConv *LamDnnConvDesc;
 enum {
   LAM_DNN_STATUS_SUCCESS = 0,
+  LAM_DNN_NO_SCRATCH = -1,   /* ours: the workspace could not be had (the backend's error says why) */
   LAM_DNN_DATA_FLOAT = 0,
   LAM_DNN_TENSOR_NCHW = 0,
   LAM_DNN_CROSS_CORRELATION = 1,
@@ -67,7 +70,7 @@ typedef struct {
 #  pragma GCC diagnostic push
 #  pragma GCC diagnostic ignored "-Wdeprecated-declarations"
 #  include <cudnn.h>
-static_assert (CUDNN_MAJOR == 9, "cuDNN 9's API");
+#  if CUDNN_MAJOR == 9   /* other versions' headers: nothing to check against */
 static_assert ((int) CUDNN_STATUS_SUCCESS == LAM_DNN_STATUS_SUCCESS && (int) CUDNN_DATA_FLOAT == LAM_DNN_DATA_FLOAT &&
                (int) CUDNN_TENSOR_NCHW == LAM_DNN_TENSOR_NCHW &&
                (int) CUDNN_CROSS_CORRELATION == LAM_DNN_CROSS_CORRELATION &&
@@ -81,6 +84,7 @@ static_assert ((int) CUDNN_STATUS_SUCCESS == LAM_DNN_STATUS_SUCCESS && (int) CUD
 LAM_DNN_SAME_PERF (cudnnConvolutionFwdAlgoPerf_t);
 LAM_DNN_SAME_PERF (cudnnConvolutionBwdDataAlgoPerf_t);
 LAM_DNN_SAME_PERF (cudnnConvolutionBwdFilterAlgoPerf_t);
+#  endif
 #  pragma GCC diagnostic pop
 # endif
 #endif
@@ -93,7 +97,8 @@ typedef struct {
   LamDnnTensorDesc  x, y;
   LamDnnFilterDesc  w;
   LamDnnConvDesc    conv;
-  DnnChoice         fwd, bwd;
+  DnnChoice         fwd;
+  DnnChoice         bwd[2];           /* without, with the input's gradient (dx) */
   int               fwd_algo, data_algo, filter_algo;
   size_t            fwd_ws, bwd_ws;   /* bytes */
 } DnnShape;
@@ -147,7 +152,7 @@ bias_relu_kernel (float *y, const float *bias, size_t n, int C, int HW, int relu
   float v = y[i];
   if (bias)
     v += bias[(i / HW) % C];
-  y[i] = relu && v <= 0.0f ? 0.0f : v;
+  y[i] = relu && v < 0.0f ? 0.0f : v;   /* as lam-cuda-conv.cu's scatter_kernel */
 }
 
 /* dy where the ReLU that followed passed it, else 0 */
@@ -156,7 +161,7 @@ relu_mask_kernel (float *out, const float *dy, const float *relu_y, size_t n)
 {
   size_t i = blockIdx.x * (size_t) blockDim.x + threadIdx.x;
   if (i < n)
-    out[i] = relu_y[i] > 0.0f ? dy[i] : 0.0f;
+    out[i] = relu_y[i] <= 0.0f ? 0.0f : dy[i];   /* as gather_dy_kernel */
 }
 
 /* db[c] = Σ over b and p of dy[b, c, p]: a block a channel, in a fixed order */
@@ -190,10 +195,14 @@ dnn_open (void)
   Dl_info info;
   if (lib == NULL && dladdr ((void *) cublasCreate, &info) && info.dli_fname != NULL)
     {
-      /* beside cuBLAS, as the CUDA toolkit and PyTorch's wheels install it */
+      /* beside cuBLAS, as the CUDA toolkit installs it, or where NVIDIA's
+       * Python wheels do (nvidia/cublas/lib, nvidia/cudnn/lib) */
       g_autofree char *dir = g_path_get_dirname (info.dli_fname);
       g_autofree char *path = g_build_filename (dir, "libcudnn.so.9", NULL);
+      g_autofree char *wheel = g_build_filename (dir, "..", "..", "cudnn", "lib", "libcudnn.so.9", NULL);
       lib = dlopen (path, RTLD_NOW | RTLD_LOCAL);
+      if (lib == NULL)
+        lib = dlopen (wheel, RTLD_NOW | RTLD_LOCAL);
     }
   return lib;
 #endif
@@ -308,7 +317,7 @@ dnn_shape (LamDnn *d, const LamConvShape *s)
   DnnShape e;
   memset (&e, 0, sizeof e);
   e.s = *s;
-  e.fwd = e.bwd = DNN_UNDECIDED;
+  e.fwd = e.bwd[0] = e.bwd[1] = DNN_UNDECIDED;
   gboolean ok = d->create_tensor (&e.x) == 0 && d->create_tensor (&e.y) == 0 && d->create_filter (&e.w) == 0 &&
                 d->create_conv (&e.conv) == 0 &&
                 d->set_tensor (e.x, LAM_DNN_TENSOR_NCHW, LAM_DNN_DATA_FLOAT, s->B, s->C, s->H, s->W) == 0 &&
@@ -318,16 +327,17 @@ dnn_shape (LamDnn *d, const LamConvShape *s)
                              LAM_DNN_DATA_FLOAT) == 0 &&
                 d->set_math (e.conv, LAM_DNN_FMA_MATH) == 0;
   if (!ok)
-    e.fwd = e.bwd = DNN_IM2COL;
+    e.fwd = e.bwd[0] = e.bwd[1] = DNN_IM2COL;
   g_array_append_val (d->shapes, e);
   return &g_array_index (d->shapes, DnnShape, d->shapes->len - 1);
 }
 
-/* The first deterministic algorithm in cuDNN's heuristic ranking, and
- * its workspace; -1 when there is none */
+/* The first deterministic algorithm in cuDNN's heuristic ranking whose
+ * workspace is at most max_ws bytes, and that workspace; -1 when there is
+ * none */
 static int
 dnn_best (DnnHeurFn heur, DnnWsFn wsfn, LamDnnHandle h, const void *a, const void *b, LamDnnConvDesc conv,
-          const void *c, size_t *ws)
+          const void *c, size_t max_ws, size_t *ws)
 {
   LamDnnPerf perf[16];
   int n = 0;
@@ -336,7 +346,7 @@ dnn_best (DnnHeurFn heur, DnnWsFn wsfn, LamDnnHandle h, const void *a, const voi
   for (int i = 0; i < n; i++)
     if (perf[i].status == LAM_DNN_STATUS_SUCCESS && perf[i].determinism == LAM_DNN_DETERMINISTIC &&
         (perf[i].math_type == LAM_DNN_FMA_MATH || perf[i].math_type == 0) &&
-        wsfn (h, a, b, conv, c, perf[i].algo, ws) == LAM_DNN_STATUS_SUCCESS)
+        wsfn (h, a, b, conv, c, perf[i].algo, ws) == LAM_DNN_STATUS_SUCCESS && *ws <= max_ws)
       return perf[i].algo;
   return -1;
 }
@@ -349,7 +359,8 @@ ws_floats (size_t bytes)
   return (bytes + 255) / 256 * 64;   /* whole 256-byte blocks */
 }
 
-/* cuDNN's status (scratch that could not grow is the backend's error) */
+/* cuDNN's status, or LAM_DNN_NO_SCRATCH (the backend's error, or a
+ * recording that just ended, says why) */
 static LamDnnStatus
 dnn_run_forward (LamCuda *cu, LamDnn *d, DnnShape *e, float *y, const float *x, const float *w,
                  const float *b, gboolean relu)
@@ -357,7 +368,7 @@ dnn_run_forward (LamCuda *cu, LamDnn *d, DnnShape *e, float *y, const float *x, 
   const LamConvShape *s = &e->s;
   float *ws = NULL;
   if (e->fwd_ws > 0 && (ws = _lam_cuda_scratch (cu, ws_floats (e->fwd_ws))) == NULL)
-    return LAM_DNN_STATUS_SUCCESS;
+    return LAM_DNN_NO_SCRATCH;
   const float one = 1.0f, zero = 0.0f;
   LamDnnStatus st = d->fwd (d->handle, &one, e->x, x, e->w, w, e->conv, e->fwd_algo, ws, e->fwd_ws, &zero, e->y, y);
   if (st != LAM_DNN_STATUS_SUCCESS)
@@ -378,11 +389,11 @@ dnn_run_backward (LamCuda *cu, LamDnn *d, DnnShape *e, float *dx, float *dw, flo
 {
   const LamConvShape *s = &e->s;
   size_t n = (size_t) s->B * s->OC * s->OH * s->OW;
-  size_t masked = relu_y != NULL ? ws_floats (n * sizeof (float)) : 0;
-  float *scratch = _lam_cuda_scratch (cu, masked + ws_floats (e->bwd_ws));
-  if (scratch == NULL)
-    return LAM_DNN_STATUS_SUCCESS;
-  float *ws = scratch + masked;
+  size_t masked = relu_y != NULL ? ws_floats (n * sizeof (float)) : 0, need = masked + ws_floats (e->bwd_ws);
+  float *scratch = NULL;
+  if (need > 0 && (scratch = _lam_cuda_scratch (cu, need)) == NULL)
+    return LAM_DNN_NO_SCRATCH;
+  float *ws = e->bwd_ws > 0 ? scratch + masked : NULL;
   const float *g = dy;
   if (relu_y != NULL)
     {
@@ -449,10 +460,15 @@ time_runs (LamCuda *cu, void (*run) (gpointer), gpointer data)
 {
   cudaEvent_t t0, t1;
   float ms = INFINITY;
-  if (cudaEventCreateWithFlags (&t0, cudaEventDefault) != cudaSuccess ||
-      cudaEventCreateWithFlags (&t1, cudaEventDefault) != cudaSuccess)
+  if (cudaEventCreateWithFlags (&t0, cudaEventDefault) != cudaSuccess)
     {
       cudaGetLastError ();
+      return ms;
+    }
+  if (cudaEventCreateWithFlags (&t1, cudaEventDefault) != cudaSuccess)
+    {
+      cudaGetLastError ();
+      cudaEventDestroy (t0);
       return ms;
     }
   run (data);
@@ -499,6 +515,44 @@ run_dnn_bwd (gpointer p)
     t->failed = st;
 }
 
+/* Scratch floats the cuDNN way needs, and the most workspace it may take:
+ * never more memory than im2col's own scratch for the shape (or 16 MiB) */
+static size_t
+dnn_fwd_scratch (const DnnShape *e)
+{
+  return e->fwd_ws > 0 ? ws_floats (e->fwd_ws) : 0;
+}
+
+static size_t
+dnn_bwd_scratch (const DnnShape *e, gboolean relu)
+{
+  const LamConvShape *s = &e->s;
+  return (relu ? ws_floats ((size_t) s->B * s->OC * s->OH * s->OW * sizeof (float)) : 0) + ws_floats (e->bwd_ws);
+}
+
+static size_t
+dnn_max_ws (const LamConvShape *s, gboolean forward)
+{
+  size_t CKK = (size_t) s->C * s->K * s->K, N = (size_t) s->B * s->OH * s->OW;
+  size_t im2col = ((forward ? 1 : 2) * CKK * N + (size_t) s->OC * N) * sizeof (float);
+  return MAX (im2col, (size_t) 16 << 20);
+}
+
+/* Grows the scratch for a trial of the cuDNN way; FALSE, with the
+ * backend's error left as it was, when that does not fit. */
+static gboolean
+dnn_scratch_fits (LamCuda *cu, size_t floats)
+{
+  if (floats == 0)
+    return TRUE;
+  gboolean had_error = cu->error != NULL;
+  if (_lam_cuda_scratch (cu, floats) != NULL)
+    return TRUE;
+  if (!had_error)
+    g_clear_pointer (&cu->error, g_free);   /* im2col runs it: not an error */
+  return FALSE;
+}
+
 /* Runs both ways on the op's own buffers (each way writes them afresh):
  * returns the choice, and leaves the op's outputs computed the way
  * chosen. */
@@ -507,15 +561,24 @@ decide (Trial *t, gboolean forward)
 {
   LamCuda *cu = t->cu;
   const LamConvShape *s = &t->e->s;
+  const char *dir = forward ? "forward" : t->dx != NULL ? "backward" : "backward (no input gradient)";
   void (*mine) (gpointer) = forward ? run_im2col_fwd : run_im2col_bwd;
   void (*theirs) (gpointer) = forward ? run_dnn_fwd : run_dnn_bwd;
+  size_t need = forward ? dnn_fwd_scratch (t->e) : dnn_bwd_scratch (t->e, t->relu_y != NULL);
+  if (!dnn_scratch_fits (cu, need))
+    {
+      g_message ("cuDNN's workspace for a %dx%dx%d convolution (%s) does not fit in GPU memory; im2col runs it",
+                 s->C, s->H, s->W, dir);
+      mine (t);
+      return DNN_IM2COL;
+    }
   if (t->d->mode == 1)
     {
       theirs (t);
       if (t->failed == LAM_DNN_STATUS_SUCCESS)
         return DNN_CUDNN;
-      g_message ("cuDNN failed on a %dx%dx%d convolution (%s): %s; im2col runs it", s->C, s->H, s->W,
-                 forward ? "forward" : "backward", t->d->error_string (t->failed));
+      g_message ("cuDNN failed on a %dx%dx%d convolution (%s): %s; im2col runs it", s->C, s->H, s->W, dir,
+                 t->d->error_string (t->failed));
       mine (t);
       return DNN_IM2COL;
     }
@@ -525,53 +588,59 @@ decide (Trial *t, gboolean forward)
   float *out[3] = { forward ? t->y : t->dw, forward ? NULL : t->dx, forward ? NULL : t->db };
   size_t len[3] = { forward ? ny : nw, nx, (size_t) s->OC };
   float *kept[3] = { NULL, NULL, NULL };
+  DnnChoice choice = DNN_IM2COL;
   mine (t);
   for (int i = 0; i < 3; i++)
     if (out[i] != NULL && (kept[i] = dev_clone (cu, out[i], len[i])) == NULL)
-      goto out_of_memory;
+      goto done;   /* no memory to compare in: im2col, which ran last */
   theirs (t);
   for (int i = 0; i < 3; i++)
-    if (t->failed != LAM_DNN_STATUS_SUCCESS || (out[i] != NULL && dev_nmse (cu, out[i], kept[i], len[i]) > AGREE))
+    if (t->failed != LAM_DNN_STATUS_SUCCESS || (out[i] != NULL && !(dev_nmse (cu, out[i], kept[i], len[i]) <= AGREE)))
       {
         if (t->failed != LAM_DNN_STATUS_SUCCESS)
-          g_message ("cuDNN failed on a %dx%dx%d convolution (%s): %s; im2col runs it", s->C, s->H, s->W,
-                     forward ? "forward" : "backward", t->d->error_string (t->failed));
+          g_message ("cuDNN failed on a %dx%dx%d convolution (%s): %s; im2col runs it", s->C, s->H, s->W, dir,
+                     t->d->error_string (t->failed));
         else
           g_message ("cuDNN disagrees with im2col on a %dx%dx%d convolution (%s, output %d): not used for it",
-                     s->C, s->H, s->W, forward ? "forward" : "backward", i);
-        for (int j = 0; j < 3; j++)
-          cudaFree (kept[j]);
+                     s->C, s->H, s->W, dir, i);
         mine (t);
-        return DNN_IM2COL;
+        goto done;
       }
-  for (int i = 0; i < 3; i++)
-    cudaFree (kept[i]);
   {
     float t_mine = time_runs (cu, mine, t), t_theirs = time_runs (cu, theirs, t);
     g_debug ("convolution %dx%dx%d -> %d, batch %d, %s: im2col %.4f ms, cuDNN %.4f ms", s->C, s->H, s->W, s->OC,
-             s->B, forward ? "forward" : "backward", t_mine, t_theirs);
+             s->B, dir, t_mine, t_theirs);
     if (t->failed == LAM_DNN_STATUS_SUCCESS && t_theirs * MARGIN < t_mine)
-      return DNN_CUDNN;   /* ran last */
-    mine (t);
-    return DNN_IM2COL;
+      choice = DNN_CUDNN;   /* ran last */
+    else
+      mine (t);
   }
-out_of_memory:
-  for (int j = 0; j < 3; j++)
-    cudaFree (kept[j]);
-  return DNN_IM2COL;
+done:
+  for (int i = 0; i < 3; i++)
+    cudaFree (kept[i]);
+  return choice;
 }
 
-/* The shape's entry when cuDNN may run it in this direction (decided so,
- * or undecided); NULL when im2col runs it. */
+/* The shape's entry when cuDNN may run it this way (decided so, or
+ * undecided); NULL when im2col runs it. */
 static DnnShape *
-dnn_for (LamCuda *cu, const LamConvShape *s, gboolean forward, LamDnn **dp)
+dnn_for (LamCuda *cu, const LamConvShape *s, int way, LamDnn **dp)
 {
   LamDnn *d = dnn_get (cu);
   *dp = d;
   if (d == NULL)
     return NULL;
   DnnShape *e = dnn_shape (d, s);
-  return (forward ? e->fwd : e->bwd) == DNN_IM2COL ? NULL : e;
+  return (way < 0 ? e->fwd : e->bwd[way]) == DNN_IM2COL ? NULL : e;
+}
+
+/* Reports a cuDNN failure on the way chosen (not a workspace that could
+ * not be had: the backend said why, or a recording just ended) */
+static void
+dnn_check (LamCuda *cu, LamDnn *d, LamDnnStatus st, const char *what)
+{
+  if (st != LAM_DNN_STATUS_SUCCESS && st != LAM_DNN_NO_SCRATCH)
+    _lam_cuda_fail (cu, what, d->error_string (st), __FILE__, __LINE__);
 }
 
 gboolean
@@ -579,23 +648,23 @@ _lam_cuda_dnn_conv_forward (LamCuda *cu, const LamConvShape *s, float *y, const 
                             const float *b, gboolean relu, LamCudaConvFwd im2col)
 {
   LamDnn *d;
-  DnnShape *e = dnn_for (cu, s, TRUE, &d);
+  DnnShape *e = dnn_for (cu, s, -1, &d);
   if (e == NULL)
     return FALSE;
   if (e->fwd == DNN_CUDNN)
     {
-      LamDnnStatus st = dnn_run_forward (cu, d, e, y, x, w, b, relu);
-      if (st != LAM_DNN_STATUS_SUCCESS)
-        _lam_cuda_fail (cu, "cudnnConvolutionForward", d->error_string (st), __FILE__, __LINE__);
+      dnn_check (cu, d, dnn_run_forward (cu, d, e, y, x, w, b, relu), "cudnnConvolutionForward");
       return TRUE;
     }
-  /* undecided: only while ops run one by one */
+  /* undecided: only while ops run one by one (the first step of a run
+   * decides every shape the step has, before any recording) */
   if (cu->mode != LAM_CUDA_EAGER)
     {
       _lam_cuda_graph_break (cu, "a convolution's algorithm is still to be chosen");
       return TRUE;
     }
-  e->fwd_algo = dnn_best (d->heur_fwd, d->ws_fwd, d->handle, e->x, e->w, e->conv, e->y, &e->fwd_ws);
+  e->fwd_algo = dnn_best (d->heur_fwd, d->ws_fwd, d->handle, e->x, e->w, e->conv, e->y, dnn_max_ws (s, TRUE),
+                          &e->fwd_ws);
   if (e->fwd_algo < 0)
     {
       e->fwd = DNN_IM2COL;
@@ -611,14 +680,13 @@ _lam_cuda_dnn_conv_backward (LamCuda *cu, const LamConvShape *s, float *dx, floa
                              const float *x, const float *w, const float *relu_y, LamCudaConvBwd im2col)
 {
   LamDnn *d;
-  DnnShape *e = dnn_for (cu, s, FALSE, &d);
+  int way = dx != NULL;   /* decided apart: without dx, the data gradient is neither run nor checked */
+  DnnShape *e = dnn_for (cu, s, way, &d);
   if (e == NULL)
     return FALSE;
-  if (e->bwd == DNN_CUDNN)
+  if (e->bwd[way] == DNN_CUDNN)
     {
-      LamDnnStatus st = dnn_run_backward (cu, d, e, dx, dw, db, dy, x, w, relu_y);
-      if (st != LAM_DNN_STATUS_SUCCESS)
-        _lam_cuda_fail (cu, "cudnnConvolutionBackward", d->error_string (st), __FILE__, __LINE__);
+      dnn_check (cu, d, dnn_run_backward (cu, d, e, dx, dw, db, dy, x, w, relu_y), "cudnnConvolutionBackward");
       return TRUE;
     }
   if (cu->mode != LAM_CUDA_EAGER)
@@ -626,17 +694,22 @@ _lam_cuda_dnn_conv_backward (LamCuda *cu, const LamConvShape *s, float *dx, floa
       _lam_cuda_graph_break (cu, "a convolution's algorithm is still to be chosen");
       return TRUE;
     }
-  size_t data_ws = 0, filter_ws = 0;
-  e->filter_algo = dnn_best (d->heur_filter, d->ws_filter, d->handle, e->x, e->y, e->conv, e->w, &filter_ws);
-  e->data_algo = dnn_best (d->heur_data, d->ws_data, d->handle, e->w, e->y, e->conv, e->x, &data_ws);
+  if (e->bwd[!way] == DNN_UNDECIDED)
+    {
+      /* the algorithms, once for both ways */
+      size_t data_ws = 0, filter_ws = 0, max_ws = dnn_max_ws (s, FALSE);
+      e->filter_algo = dnn_best (d->heur_filter, d->ws_filter, d->handle, e->x, e->y, e->conv, e->w, max_ws,
+                                 &filter_ws);
+      e->data_algo = dnn_best (d->heur_data, d->ws_data, d->handle, e->w, e->y, e->conv, e->x, max_ws, &data_ws);
+      e->bwd_ws = MAX (data_ws, filter_ws);
+    }
   if (e->filter_algo < 0 || e->data_algo < 0)
     {
-      e->bwd = DNN_IM2COL;
+      e->bwd[way] = DNN_IM2COL;
       return FALSE;
     }
-  e->bwd_ws = MAX (data_ws, filter_ws);
   Trial t = { cu, d, e, NULL, dx, dw, db, x, w, NULL, dy, relu_y, FALSE, NULL, im2col, LAM_DNN_STATUS_SUCCESS };
-  e->bwd = decide (&t, FALSE);
+  e->bwd[way] = decide (&t, FALSE);
   return TRUE;
 }
 
@@ -655,9 +728,12 @@ _lam_cuda_dnn_status (LamCuda *cu)
     {
       DnnShape *e = &g_array_index (d->shapes, DnnShape, i);
       n_fwd += e->fwd != DNN_UNDECIDED;
-      n_bwd += e->bwd != DNN_UNDECIDED;
       fwd += e->fwd == DNN_CUDNN;
-      bwd += e->bwd == DNN_CUDNN;
+      for (int way = 0; way < 2; way++)
+        {
+          n_bwd += e->bwd[way] != DNN_UNDECIDED;
+          bwd += e->bwd[way] == DNN_CUDNN;
+        }
     }
   return g_strdup_printf ("cuDNN for %d of %d convolution shapes forward, %d of %d backward%s", fwd, n_fwd, bwd,
                           n_bwd, d->mode == 1 ? " (LAMINA_CUDNN=1)" : "");

@@ -613,8 +613,9 @@ run_grid_both_ways (const std::vector<const void *> &pointers)
   for (const void *p : pointers)
     {
       auto it = allocs.upper_bound ((const char *) p);
-      g_assert (it != allocs.begin ());   /* emu_check_pointer_arg let it through */
-      --it;
+      if (it == allocs.begin () || (size_t) ((const char *) p - (--it)->first) > it->second.bytes)
+        die ("%s: a pointer argument (%p) is no longer device memory (freed since the launch was recorded?)",
+             launch->kernel, p);
       std::pair<char *, size_t> a ((char *) it->first, it->second.bytes);
       if (std::find (reach.begin (), reach.end (), a) == reach.end ())
         reach.push_back (a);
@@ -650,10 +651,11 @@ run_grid_both_ways (const std::vector<const void *> &pointers)
     }
 }
 
-/* EMU_MALLOC_FAIL_AFTER=N: counting from when the variable is set to a
- * new value, the first N allocations (cudaMalloc and cudaHostAlloc)
- * succeed and every later one fails, as on a GPU whose memory has run
- * out. Unsetting it ends that; setting it again starts a new count.
+/* EMU_MALLOC_FAIL_AFTER=N: counting from the first allocation that sees
+ * a value other than the last one seen, the first N allocations
+ * (cudaMalloc and cudaHostAlloc) succeed and every later one fails, as
+ * on a GPU whose memory has run out. Unset, nothing fails. (A test sets
+ * a new value for each count: "5 (cuda)", "5 (auto)".)
  * Where other threads may be running (a window's test), setenv is not
  * safe: emu_fail_allocations_after (N), looked up in this module with
  * g_module_symbol, does the same (N < 0 ends it). */
@@ -1018,7 +1020,13 @@ cublasSgemm (cublasHandle_t handle, cublasOperation_t ta, cublasOperation_t tb, 
 
 #define DNN extern "C" __attribute__ ((visibility ("default")))
 enum { DNN_OK = 0, DNN_BAD_PARAM = 2000, DNN_NOT_SUPPORTED = 3000 };
-enum { DNN_WORKSPACE = 4096 };   /* the deterministic algorithm's, in bytes */
+/* the deterministic algorithms' workspaces, in bytes: none forward, so
+ * that Lamina's way without one runs too */
+static size_t
+dnn_workspace_bytes (int which /* DnnWhich */)
+{
+  return which == 0 ? 0 : which == 1 ? 4096 : 2048;
+}
 
 struct EmuDnnTensor { int n, c, h, w; };
 struct EmuDnnConv { int pad_h, pad_w, u, v, math; };
@@ -1089,25 +1097,25 @@ dnn_shapes_agree (const EmuDnnTensor *x, const EmuDnnTensor *w, const EmuDnnConv
 }
 
 static int
-dnn_rank (const EmuDnnTensor *x, const EmuDnnTensor *w, const EmuDnnConv *c, const EmuDnnTensor *y, int requested,
-          int *returned, EmuDnnPerf *perf)
+dnn_rank (int which, const EmuDnnTensor *x, const EmuDnnTensor *w, const EmuDnnConv *c, const EmuDnnTensor *y,
+          int requested, int *returned, EmuDnnPerf *perf)
 {
   if (!dnn_shapes_agree (x, w, c, y) || requested < 1)
     return DNN_BAD_PARAM;
   EmuDnnPerf all[2] = { { 0, DNN_OK, -1.0f, 0, 0, c->math, { 0 } },
-                        { 1, DNN_OK, -1.0f, DNN_WORKSPACE, 1, c->math, { 0 } } };
+                        { 1, DNN_OK, -1.0f, dnn_workspace_bytes (which), 1, c->math, { 0 } } };
   *returned = MIN (requested, 2);
   memcpy (perf, all, *returned * sizeof *perf);
   return DNN_OK;
 }
 
 static int
-dnn_workspace (const EmuDnnTensor *x, const EmuDnnTensor *w, const EmuDnnConv *c, const EmuDnnTensor *y, int algo,
-               size_t *bytes)
+dnn_workspace (int which, const EmuDnnTensor *x, const EmuDnnTensor *w, const EmuDnnConv *c,
+               const EmuDnnTensor *y, int algo, size_t *bytes)
 {
   if (!dnn_shapes_agree (x, w, c, y) || algo < 0 || algo > 1)
     return DNN_BAD_PARAM;
-  *bytes = algo == 1 ? DNN_WORKSPACE : 0;
+  *bytes = algo == 1 ? dnn_workspace_bytes (which) : 0;
   return DNN_OK;
 }
 
@@ -1115,42 +1123,42 @@ DNN int
 cudnnGetConvolutionForwardAlgorithm_v7 (void *, EmuDnnTensor *x, EmuDnnTensor *w, EmuDnnConv *c, EmuDnnTensor *y,
                                         int requested, int *returned, EmuDnnPerf *perf)
 {
-  return dnn_rank (x, w, c, y, requested, returned, perf);
+  return dnn_rank (0, x, w, c, y, requested, returned, perf);
 }
 
 DNN int
 cudnnGetConvolutionBackwardDataAlgorithm_v7 (void *, EmuDnnTensor *w, EmuDnnTensor *dy, EmuDnnConv *c,
                                              EmuDnnTensor *dx, int requested, int *returned, EmuDnnPerf *perf)
 {
-  return dnn_rank (dx, w, c, dy, requested, returned, perf);
+  return dnn_rank (1, dx, w, c, dy, requested, returned, perf);
 }
 
 DNN int
 cudnnGetConvolutionBackwardFilterAlgorithm_v7 (void *, EmuDnnTensor *x, EmuDnnTensor *dy, EmuDnnConv *c,
                                                EmuDnnTensor *dw, int requested, int *returned, EmuDnnPerf *perf)
 {
-  return dnn_rank (x, dw, c, dy, requested, returned, perf);
+  return dnn_rank (2, x, dw, c, dy, requested, returned, perf);
 }
 
 DNN int
 cudnnGetConvolutionForwardWorkspaceSize (void *, EmuDnnTensor *x, EmuDnnTensor *w, EmuDnnConv *c, EmuDnnTensor *y,
                                          int algo, size_t *bytes)
 {
-  return dnn_workspace (x, w, c, y, algo, bytes);
+  return dnn_workspace (0, x, w, c, y, algo, bytes);
 }
 
 DNN int
 cudnnGetConvolutionBackwardDataWorkspaceSize (void *, EmuDnnTensor *w, EmuDnnTensor *dy, EmuDnnConv *c,
                                               EmuDnnTensor *dx, int algo, size_t *bytes)
 {
-  return dnn_workspace (dx, w, c, dy, algo, bytes);
+  return dnn_workspace (1, dx, w, c, dy, algo, bytes);
 }
 
 DNN int
 cudnnGetConvolutionBackwardFilterWorkspaceSize (void *, EmuDnnTensor *x, EmuDnnTensor *dy, EmuDnnConv *c,
                                                 EmuDnnTensor *dw, int algo, size_t *bytes)
 {
-  return dnn_workspace (x, dw, c, dy, algo, bytes);
+  return dnn_workspace (2, x, dw, c, dy, algo, bytes);
 }
 
 static size_t
@@ -1208,12 +1216,13 @@ dnn_run (DnnWhich which, const float *alpha, const EmuDnnTensor *x, const float 
          "the same run", name);
   if (algo != 1)
     return DNN_BAD_PARAM;
-  if (ws_bytes < DNN_WORKSPACE)
-    die ("%s: a workspace of %zu bytes, where cudnnGet*WorkspaceSize asked for %d", name, ws_bytes,
-         (int) DNN_WORKSPACE);
+  size_t ws_need = dnn_workspace_bytes (which);
+  if (ws_bytes < ws_need)
+    die ("%s: a workspace of %zu bytes, where cudnnGet*WorkspaceSize asked for %zu", name, ws_bytes, ws_need);
   {
     std::lock_guard<std::mutex> hold (alloc_lock);
-    check_device (ws, ws_bytes, name);
+    if (ws_need > 0 || ws != NULL)
+      check_device (ws, ws_bytes, name);
     if (which != DNN_DATA)
       check_device (xp, dnn_count (x) * sizeof (float), name);
     if (which != DNN_FILTER)
