@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <glib/gstdio.h>
+#include <gmodule.h>
 
 #include "lam-backend.h"
 #include "lam-model-file.h"
@@ -1512,19 +1513,20 @@ test_graphs_sequence (void)
 
 typedef enum { OOM_CREATE, OOM_STEP, OOM_VIEW, OOM_FALLBACK, OOM_NONE } OomOutcome;
 
-/* A run of the tiny CNN whose allocations fail from the n-th on (counted
- * by the emulator from when EMU_MALLOC_FAIL_AFTER is set): what
+/* The emulator's switch: the next n allocations succeed, the rest fail
+ * (n < 0: none fails) */
+typedef void (*FailAfterFunc) (long n);
+
+/* A run of the tiny CNN whose allocations fail from the n-th on: what
  * happened, and the message. */
 static OomOutcome
 oom_run (const LamGraph *g, LamTrainConfig *c, const LamDataSplits *s, const char *backend, int n,
-         char **message)
+         FailAfterFunc fail_after, char **message)
 {
   g_autoptr(GError) error = NULL;
-  /* a new value each run: the emulator counts from when it changes */
-  g_autofree char *after = g_strdup_printf ("%d (%s)", n, backend);
   g_free (c->backend);
   c->backend = g_strdup (backend);
-  g_setenv ("EMU_MALLOC_FAIL_AFTER", after, TRUE);
+  fail_after (n);
   OomOutcome outcome = OOM_NONE;
   LamTrainer *t = lam_trainer_new (g, c, s, &error);
   if (t == NULL)
@@ -1560,7 +1562,7 @@ oom_run (const LamGraph *g, LamTrainConfig *c, const LamDataSplits *s, const cha
 
 done:
   lam_trainer_free (t);
-  g_unsetenv ("EMU_MALLOC_FAIL_AFTER");
+  fail_after (-1);
   return outcome;
 }
 
@@ -1578,7 +1580,7 @@ test_out_of_memory (void)
     return;
   if (!on_emulator ())
     {
-      g_test_skip ("needs the CUDA emulator, which can run out of memory on demand (EMU_MALLOC_FAIL_AFTER)");
+      g_test_skip ("needs the CUDA emulator, which can run out of memory on demand");
       return;
     }
   if (g_strcmp0 (g_getenv ("EMU_RACECHECK"), "1") == 0)
@@ -1587,6 +1589,11 @@ test_out_of_memory (void)
       g_test_skip ("run by test-cuda-emu, without the race check");
       return;
     }
+  /* the module the backends load: the emulator's switch for failing allocations */
+  GModule *module = g_module_open (g_getenv ("LAMINA_CUDA_MODULE"), G_MODULE_BIND_LAZY);
+  FailAfterFunc fail_after = NULL;
+  g_assert_nonnull (module);
+  g_assert_true (g_module_symbol (module, "emu_fail_allocations_after", (gpointer *) &fail_after));
   g_auto (LamDataSplits) s = { 0 };
   g_autoptr(LamModelFile) m = tiny_setup (&s);
   LamTrainConfig *c = &m->config;
@@ -1606,11 +1613,11 @@ test_out_of_memory (void)
   for (n = 0; n < 1000; n++)
     {
       g_autofree char *cuda_msg = NULL, *auto_msg = NULL;
-      OomOutcome cuda = oom_run (m->graph, c, &s, "cuda", n, &cuda_msg);
+      OomOutcome cuda = oom_run (m->graph, c, &s, "cuda", n, fail_after, &cuda_msg);
       /* once the trainer exists, "auto" runs the very same code as "cuda":
        * checked at the first such allocation and at the end */
       gboolean check_auto = cuda == OOM_CREATE || cuda == OOM_NONE || seen[OOM_STEP] == 0;
-      OomOutcome autob = check_auto ? oom_run (m->graph, c, &s, "auto", n, &auto_msg) : cuda;
+      OomOutcome autob = check_auto ? oom_run (m->graph, c, &s, "auto", n, fail_after, &auto_msg) : cuda;
       if (!check_auto)
         auto_msg = g_strdup (cuda_msg);
       g_test_message ("first failing allocation %d: cuda %d (%s), auto %d (%s)", n, cuda, cuda_msg, autob, auto_msg);
@@ -1648,6 +1655,7 @@ test_out_of_memory (void)
   g_assert_cmpint (seen[OOM_STEP], >, 0);
   g_assert_cmpint (seen[OOM_VIEW], >, 0);
   g_assert_cmpint (seen_auto[OOM_FALLBACK], ==, seen[OOM_CREATE]);
+  g_module_close (module);
 }
 
 int

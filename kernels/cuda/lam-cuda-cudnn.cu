@@ -119,6 +119,7 @@ struct _LamDnn {
   int          mode;         /* 0 never, 1 always, 2 measure */
   GArray      *shapes;       /* DnnShape */
   char        *why_not;      /* cuDNN not used at all: why */
+  char        *status;       /* _lam_cuda_dnn_status's, until a decision changes it (asked every step) */
   /* the API */
   LamDnnStatus (*create) (LamDnnHandle *);
   LamDnnStatus (*destroy) (LamDnnHandle);
@@ -300,6 +301,7 @@ _lam_cuda_dnn_destroy (LamCuda *cu)
   if (d->lib)
     dlclose (d->lib);
   g_free (d->why_not);
+  g_free (d->status);
   g_free (d);
 }
 
@@ -329,6 +331,7 @@ dnn_shape (LamDnn *d, const LamConvShape *s)
   if (!ok)
     e.fwd = e.bwd[0] = e.bwd[1] = DNN_IM2COL;
   g_array_append_val (d->shapes, e);
+  g_clear_pointer (&d->status, g_free);
   return &g_array_index (d->shapes, DnnShape, d->shapes->len - 1);
 }
 
@@ -663,6 +666,7 @@ _lam_cuda_dnn_conv_forward (LamCuda *cu, const LamConvShape *s, float *y, const 
       _lam_cuda_graph_break (cu, "a convolution's algorithm is still to be chosen");
       return TRUE;
     }
+  g_clear_pointer (&d->status, g_free);   /* a decision follows */
   e->fwd_algo = dnn_best (d->heur_fwd, d->ws_fwd, d->handle, e->x, e->w, e->conv, e->y, dnn_max_ws (s, TRUE),
                           &e->fwd_ws);
   if (e->fwd_algo < 0)
@@ -694,6 +698,7 @@ _lam_cuda_dnn_conv_backward (LamCuda *cu, const LamConvShape *s, float *dx, floa
       _lam_cuda_graph_break (cu, "a convolution's algorithm is still to be chosen");
       return TRUE;
     }
+  g_clear_pointer (&d->status, g_free);   /* a decision follows */
   if (e->bwd[!way] == DNN_UNDECIDED)
     {
       /* the algorithms, once for both ways */
@@ -721,20 +726,24 @@ _lam_cuda_dnn_status (LamCuda *cu)
     return NULL;   /* no convolution yet */
   if (d->handle == NULL)
     return d->mode == 0 ? NULL : g_strdup_printf ("cuDNN not used: %s", d->why_not);
-  if (d->shapes->len == 0)
-    return NULL;
-  int fwd = 0, bwd = 0, n_fwd = 0, n_bwd = 0;
-  for (guint i = 0; i < d->shapes->len; i++)
+  if (d->status == NULL)
     {
-      DnnShape *e = &g_array_index (d->shapes, DnnShape, i);
-      n_fwd += e->fwd != DNN_UNDECIDED;
-      fwd += e->fwd == DNN_CUDNN;
-      for (int way = 0; way < 2; way++)
+      int fwd = 0, bwd = 0, n_fwd = 0, n_bwd = 0;
+      for (guint i = 0; i < d->shapes->len; i++)
         {
-          n_bwd += e->bwd[way] != DNN_UNDECIDED;
-          bwd += e->bwd[way] == DNN_CUDNN;
+          DnnShape *e = &g_array_index (d->shapes, DnnShape, i);
+          n_fwd += e->fwd != DNN_UNDECIDED;
+          fwd += e->fwd == DNN_CUDNN;
+          for (int way = 0; way < 2; way++)
+            {
+              n_bwd += e->bwd[way] != DNN_UNDECIDED;
+              bwd += e->bwd[way] == DNN_CUDNN;
+            }
         }
+      if (n_fwd + n_bwd == 0)
+        return NULL;
+      d->status = g_strdup_printf ("cuDNN for %d of %d convolution shapes forward, %d of %d backward%s", fwd, n_fwd,
+                                   bwd, n_bwd, d->mode == 1 ? " (LAMINA_CUDNN=1)" : "");
     }
-  return g_strdup_printf ("cuDNN for %d of %d convolution shapes forward, %d of %d backward%s", fwd, n_fwd, bwd,
-                          n_bwd, d->mode == 1 ? " (LAMINA_CUDNN=1)" : "");
+  return g_strdup (d->status);
 }

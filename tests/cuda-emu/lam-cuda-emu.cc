@@ -651,16 +651,14 @@ run_grid_both_ways (const std::vector<const void *> &pointers)
     }
 }
 
-/* EMU_MALLOC_FAIL_AFTER=N: counting from the first allocation that sees
- * a value other than the last one seen, the first N allocations
- * (cudaMalloc and cudaHostAlloc) succeed and every later one fails, as
- * on a GPU whose memory has run out. Unset, nothing fails. (A test sets
- * a new value for each count: "5 (cuda)", "5 (auto)".)
- * Where other threads may be running (a window's test), setenv is not
- * safe: emu_fail_allocations_after (N), looked up in this module with
- * g_module_symbol, does the same (N < 0 ends it). */
+/* Running out of memory on demand: emu_fail_allocations_after (N),
+ * looked up in this module with g_module_symbol, lets the next N
+ * allocations (cudaMalloc and cudaHostAlloc) succeed and fails every
+ * later one, as on a GPU whose memory has run out; N < 0 ends it. By
+ * hand, EMU_MALLOC_FAIL_AFTER=N does the same from the process's first
+ * allocation. */
 static std::mutex fail_lock;
-static long fail_after = -1;
+static long fail_after = -2;   /* -2: EMU_MALLOC_FAIL_AFTER not read yet */
 static unsigned long fail_count;
 
 extern "C" __attribute__ ((visibility ("default"))) void
@@ -674,24 +672,13 @@ emu_fail_allocations_after (long n)
 static bool
 allocation_fails (void)
 {
-  static char *seen;
-  static unsigned long count;
   std::lock_guard<std::mutex> hold (fail_lock);
-  if (fail_after >= 0)
-    return fail_count++ >= (unsigned long) fail_after;
-  const char *v = g_getenv ("EMU_MALLOC_FAIL_AFTER");
-  if (v == NULL)
+  if (fail_after == -2)
     {
-      g_clear_pointer (&seen, g_free);
-      return false;
+      const char *v = g_getenv ("EMU_MALLOC_FAIL_AFTER");
+      fail_after = v != NULL ? (long) g_ascii_strtoll (v, NULL, 10) : -1;
     }
-  if (g_strcmp0 (v, seen) != 0)
-    {
-      g_free (seen);
-      seen = g_strdup (v);
-      count = 0;
-    }
-  return count++ >= g_ascii_strtoull (v, NULL, 10);
+  return fail_after >= 0 && fail_count++ >= (unsigned long) fail_after;
 }
 
 cudaError_t
