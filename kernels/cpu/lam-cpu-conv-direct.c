@@ -35,7 +35,9 @@
 #if defined(__x86_64__) && defined(__GNUC__)
 #define HAVE_DIRECT 1
 /* GCC 12's own AVX-512 headers trip this warning (_mm512_undefined_ps) */
+#ifndef __clang__
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 #include <immintrin.h>
 #define AVX512 __attribute__ ((target ("avx512f,fma,avx2")))
 #define INLINE static inline __attribute__ ((always_inline))
@@ -360,9 +362,12 @@ b_weight_grad (const LamConvShape *s, const float *xp, const float *dyt, float *
  * with dy laid out on the padded input's row pitch (dyw[o][oh·wp + ow],
  * zero for ow ≥ OW), tap t = (c, ky, kx) adds
  *   col[q] = Σ_o w[o][t]·dyw[o][q]
- * to dxp[c] at offset ky·wp + kx, for every q < OH·wp at once. Blocks of
- * 8 taps × 3 vectors of q (24 registers); dxp, the padded input
- * gradient, is zeroed by the caller. */
+ * to dxp[c] at offset ky·wp + kx, for every q < (OH-1)·wp + OW at once:
+ * past the last row's last column dy is zero, and the last tap's adds
+ * would pass the end of dxp (by K-2 floats: the next image's gradient,
+ * which another thread may be writing). Blocks of 8 taps × 3 vectors of
+ * q (24 registers); dxp, the padded input gradient, is zeroed by the
+ * caller. */
 #define XT 8
 #define XQ 3
 AVX512 static void
@@ -370,7 +375,7 @@ b_input_grad (const LamConvShape *s, const float *dyw, const float *w, float *dx
 {
   int K = s->K, OC = s->OC, CKK = s->C * s->K * s->K;
   int hp = s->H + 2 * s->pad, wp = s->W + 2 * s->pad;
-  int nq = s->OH * wp;
+  int nq = (s->OH - 1) * wp + s->OW;
   gsize plane = (gsize) s->OH * wp;
 
   for (int t0 = 0; t0 < CKK; t0 += XT)
