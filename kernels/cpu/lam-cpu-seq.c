@@ -919,11 +919,17 @@ lc_patch (const LamConvShape *s, const float *x, int oh, int ow, float *xp)
         {
           int ih = oh * s->stride - s->pad + ki;
           float *dst = xp + (gsize) b * CKK + (c * K + ki) * K;
+          if (ih < 0 || ih >= s->H)
+            {
+              /* a row of the padding (no pointer to it: it is outside x) */
+              memset (dst, 0, K * sizeof (float));
+              continue;
+            }
           const float *src = x + (((gsize) b * s->C + c) * s->H + ih) * s->W;
           for (int kj = 0; kj < K; kj++)
             {
               int iw = ow * s->stride - s->pad + kj;
-              dst[kj] = ih >= 0 && ih < s->H && iw >= 0 && iw < s->W ? src[iw] : 0.0f;
+              dst[kj] = iw >= 0 && iw < s->W ? src[iw] : 0.0f;
             }
         }
 }
