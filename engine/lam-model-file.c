@@ -26,6 +26,7 @@
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 
+#include "lam-json.h"
 #include "lam-model-file.h"
 
 #define LAM_MODEL_FORMAT      "lamina-model"
@@ -483,38 +484,6 @@ parse_training (Ctx *c, JsonObject *root, LamTrainConfig *cfg)
       && parse_optimizer (c, o, &cfg->opt);
 }
 
-/* The JSON parser recurses per nesting level; refuse deep nesting before
- * it sees the text, so that hostile input cannot exhaust the stack. */
-static gboolean
-json_depth_ok (const char *s, gsize len, int max_depth)
-{
-  int depth = 0;
-  gboolean in_string = FALSE;
-
-  for (gsize i = 0; i < len; i++)
-    {
-      char ch = s[i];
-
-      if (in_string)
-        {
-          if (ch == '\\')
-            i++;
-          else if (ch == '"')
-            in_string = FALSE;
-        }
-      else if (ch == '"')
-        in_string = TRUE;
-      else if (ch == '[' || ch == '{')
-        {
-          if (++depth > max_depth)
-            return FALSE;
-        }
-      else if (ch == ']' || ch == '}')
-        depth--;
-    }
-  return TRUE;
-}
-
 /* json-glib says "<data>:3:10: Parse error: unexpected character ..."; make
  * that "line 3, column 10: unexpected character ...". */
 static char *
@@ -571,7 +540,7 @@ lam_model_file_parse (const char *json, gssize len, const char *path_for_errors,
       fail (c, "not valid UTF-8 text");
       return NULL;
     }
-  if (!json_depth_ok (json, size, LAM_MODEL_MAX_DEPTH))
+  if (!lam_json_depth_ok (json, size, LAM_MODEL_MAX_DEPTH))
     {
       fail (c, "JSON nested more than %d levels deep", LAM_MODEL_MAX_DEPTH);
       return NULL;
@@ -585,6 +554,11 @@ lam_model_file_parse (const char *json, gssize len, const char *path_for_errors,
       return NULL;
     }
   root_node = json_parser_get_root (parser);
+  if (!lam_json_strings_valid (root_node))
+    {
+      fail (c, "a string is not valid UTF-8 text once its escapes are read (an octal escape such as \\201?)");
+      return NULL;
+    }
   if (root_node == NULL || !JSON_NODE_HOLDS_OBJECT (root_node))
     {
       fail (c, "the top level is not a JSON object; this is not a Lamina model file");

@@ -23,6 +23,7 @@
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 
+#include "lam-json.h"
 #include "lam-safetensors.h"
 
 #define LAM_ST_MAX_HEADER  (100 * 1000 * 1000)  /* bytes */
@@ -302,38 +303,6 @@ compare_entries (gconstpointer a, gconstpointer b)
   return x->end < y->end ? -1 : (x->end > y->end ? 1 : 0);
 }
 
-/* The JSON parser recurses per nesting level; refuse deep nesting before
- * it sees the text, so hostile input cannot exhaust the stack. */
-static gboolean
-json_depth_ok (const char *s, gsize len, int max_depth)
-{
-  int depth = 0;
-  gboolean in_string = FALSE;
-
-  for (gsize i = 0; i < len; i++)
-    {
-      char c = s[i];
-
-      if (in_string)
-        {
-          if (c == '\\')
-            i++;
-          else if (c == '"')
-            in_string = FALSE;
-        }
-      else if (c == '"')
-        in_string = TRUE;
-      else if (c == '[' || c == '{')
-        {
-          if (++depth > max_depth)
-            return FALSE;
-        }
-      else if (c == ']' || c == '}')
-        depth--;
-    }
-  return TRUE;
-}
-
 /* A JSON integer member of an array, >= 0. */
 static gboolean
 array_int (JsonArray *a, guint i, gint64 *out)
@@ -517,7 +486,7 @@ lam_st_file_load (const char *path, GError **error)
       set_error (error, LAM_ERROR_BAD_FILE, path, "header is not valid UTF-8");
       goto out;
     }
-  if (!json_depth_ok (header, header_len, LAM_ST_MAX_DEPTH))
+  if (!lam_json_depth_ok (header, header_len, LAM_ST_MAX_DEPTH))
     {
       set_error (error, LAM_ERROR_BAD_FILE, path, "header is nested too deeply");
       goto out;
@@ -530,6 +499,11 @@ lam_st_file_load (const char *path, GError **error)
       goto out;
     }
   root = json_parser_get_root (parser);
+  if (!lam_json_strings_valid (root))
+    {
+      set_error (error, LAM_ERROR_BAD_FILE, path, "header has a string that is not valid UTF-8");
+      goto out;
+    }
   if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
     {
       set_error (error, LAM_ERROR_BAD_FILE, path, "header is not a JSON object");

@@ -479,6 +479,11 @@ static const BadCase bad_cases[] = {
   { "empty", "", "not a JSON object", FALSE },
   { "not-object", "[1, 2]", "the top level is not a JSON object; this is not a Lamina model file", TRUE },
   { "not-utf8", "{\"format\": \"lamina-model\", \"name\": \"\xff\"}", "UTF-8", FALSE },
+  /* valid text, but json-glib reads \201 as the byte 0x81 (found by fuzz-model-file) */
+  { "octal-escape", HEAD "\"name\": \"a \\2014 b\", \"nodes\": []}",
+    "a string is not valid UTF-8 text once its escapes are read (an octal escape such as \\201?)", TRUE },
+  { "octal-escape-key", HEAD "\"nodes\": [], \"\\377\": 1}",
+    "a string is not valid UTF-8 text once its escapes are read (an octal escape such as \\201?)", TRUE },
   { "deep", "{\"a\": [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}",
     "nested", FALSE },
   { "no-format", "{\"version\": 1, \"nodes\": []}", "no \"format\"", FALSE },

@@ -469,6 +469,11 @@ test_bad_raw (void)
   p7 = write_raw ("nul.safetensors", G_MAXUINT64, "{\"a\0\": 1}   ", 12, NULL, 0);
   expect_bad (p7, "nul.safetensors", NULL);
   g_unlink (p7);
+  /* valid text, but json-glib reads the octal escape \351 as the byte 0xe9 */
+  const char *octal = "{\"__metadata__\": {\"a\": \"\\351\"}}";
+  g_autofree char *p8 = write_raw ("octal.safetensors", G_MAXUINT64, octal, strlen (octal), NULL, 0);
+  expect_bad (p8, "octal.safetensors", "octal.safetensors: header has a string that is not valid UTF-8");
+  g_unlink (p8);
 }
 
 static void
