@@ -341,7 +341,9 @@ typedef struct {
 } PoolArgs;
 
 #if defined(__x86_64__) && defined(__GNUC__)
+#ifndef __clang__
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"   /* GCC 12's AVX-512 headers */
+#endif
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #include <immintrin.h>
 #define HAVE_POOL512 1

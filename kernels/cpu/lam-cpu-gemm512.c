@@ -25,7 +25,9 @@
 #if defined(__x86_64__) && defined(__GNUC__)
 #define HAVE_GEMM512 1
 /* GCC 12's AVX-512 headers (their _mm512_undefined_* placeholders) */
+#ifndef __clang__
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #include <immintrin.h>
 #define AVX512 __attribute__ ((target ("avx512f,fma,avx2")))
