@@ -55,7 +55,7 @@ static gboolean opt_quiet, opt_progress, opt_no_progress, opt_list, opt_version;
 static volatile gsize interrupted;
 
 static GOptionEntry entries[] = {
-  { "preset", 'p', 0, G_OPTION_ARG_STRING, &opt_preset, "Train a preset: mlp, lenet5, alexnet, vgg, resnet", "NAME" },
+  { "preset", 'p', 0, G_OPTION_ARG_STRING, &opt_preset, NULL /* the presets' names, in main */, "NAME" },
   { "dataset", 'd', 0, G_OPTION_ARG_FILENAME, &opt_dataset, "fashion-mnist; 2-D sets spiral, moons, circles, xor, blobs; sequences adding, sine, parity, text; or an IDX images file", "NAME|PATH" },
   { "labels", 0, 0, G_OPTION_ARG_FILENAME, &opt_labels, "IDX labels file for --dataset PATH (default: guessed from the images name)", "PATH" },
   { "test-images", 0, 0, G_OPTION_ARG_FILENAME, &opt_test_images, "IDX test images (default: hold out 1/6 of the training file)", "PATH" },
@@ -256,6 +256,9 @@ main (int argc, char **argv)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(GOptionContext) ctx = g_option_context_new ("[MODEL.json] - train a Lamina network");
+  g_autofree char *preset_list = g_strjoinv (", ", (char **) lam_preset_names ());
+  g_autofree char *preset_help = g_strdup_printf ("Train a preset: %s (--list-presets says what each is)", preset_list);
+  entries[0].description = preset_help;
   g_option_context_add_main_entries (ctx, entries, NULL);
   g_option_context_set_summary (ctx, "Trains a network from a Lamina model file or a preset, in the terminal.");
   if (!g_option_context_parse (ctx, &argc, &argv, &error))
@@ -268,10 +271,13 @@ main (int argc, char **argv)
     }
   if (opt_list)
     {
+      int width = 0;
+      for (const char *const *p = lam_preset_names (); *p; p++)
+        width = MAX (width, (int) strlen (*p));
       for (const char *const *p = lam_preset_names (); *p; p++)
         {
           g_autoptr(LamModelFile) m = lam_model_file_load_preset (*p, NULL);
-          printf ("%-8s %s\n", *p, m && m->description ? m->description : "");
+          printf ("%-*s  %s\n", width, *p, m && m->description ? m->description : "");
         }
       return 0;
     }

@@ -223,6 +223,9 @@ test_help (void)
   RUN (&r, "--help");
   g_assert_cmpint (r.status, ==, 0);
   g_assert_nonnull (strstr (r.out, "--preset"));
+  /* every preset, the sequence ones too */
+  g_assert_nonnull (strstr (r.out, "Train a preset: mlp, lenet5, alexnet, vgg, resnet, rnn, lstm, gru, ltc, "
+                                   "transformer, locally-connected, conv-twin, charlstm (--list-presets"));
   g_assert_nonnull (strstr (r.out, "--dataset"));
   g_assert_nonnull (strstr (r.out, "--load"));
   g_assert_cmpstr (r.err, ==, "");
@@ -238,6 +241,9 @@ test_help (void)
   const char *names[] = { "mlp", "lenet5", "alexnet", "vgg", "resnet" };
   for (gsize i = 0; i < G_N_ELEMENTS (names); i++)
     g_assert_nonnull (strstr (l.out, names[i]));
+  /* descriptions in one column, after the longest name */
+  g_assert_nonnull (strstr (l.out, "\nlocally-connected  "));
+  g_assert_true (g_str_has_prefix (l.out, "mlp                A multilayer perceptron"));
   g_assert_cmpuint (count_lines (l.out), >=, G_N_ELEMENTS (names));
 }
 
