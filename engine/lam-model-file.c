@@ -33,6 +33,9 @@
 #define LAM_MODEL_VERSION     1
 #define LAM_MODEL_MAX_SIZE    (16 * 1024 * 1024)
 #define LAM_MODEL_MAX_DEPTH   64
+/* Editor positions are brought within this (graph units; a node is 150
+ * wide): a node a file puts at 1e300 would leave the canvas empty. */
+#define LAM_MODEL_MAX_POSITION 100000.0
 
 LamModelFile *
 lam_model_file_new (void)
@@ -272,6 +275,14 @@ parse_param (Ctx *c, LamNode *node, const LamLayerInfo *info, const char *key, J
   return TRUE;
 }
 
+static double
+clamp_position (double v)
+{
+  if (!isfinite (v))   /* 1e999 reads as infinity */
+    return 0;
+  return CLAMP (v, -LAM_MODEL_MAX_POSITION, LAM_MODEL_MAX_POSITION);
+}
+
 static gboolean
 parse_node (Ctx *c, LamGraph *g, GHashTable *names, guint index, JsonNode *jn)
 {
@@ -353,8 +364,8 @@ parse_node (Ctx *c, LamGraph *g, GHashTable *names, guint index, JsonNode *jn)
           || !node_is_number (nx = json_array_get_element (a, 0))
           || !node_is_number (ny = json_array_get_element (a, 1)))
         return fail (c, "node \"%s\": \"position\" must be [x, y]", name);
-      node->x = node_number (nx);
-      node->y = node_number (ny);
+      node->x = clamp_position (node_number (nx));
+      node->y = clamp_position (node_number (ny));
     }
 
   return TRUE;

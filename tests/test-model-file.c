@@ -308,6 +308,25 @@ test_round_trip_custom (void)
   g_assert_nonnull (strstr (json, "\"position\": [12.5, -3.25]"));
 }
 
+/* Positions far off the canvas come within ±100000, and infinity
+ * (1e999) to 0: the nodes stay where the canvas can show them. */
+static void
+test_far_positions (void)
+{
+  const char *json = "{\"format\": \"lamina-model\", \"version\": 1, \"nodes\": ["
+                     "{\"name\": \"a\", \"type\": \"ReLU\", \"position\": [1e300, -2e5]},"
+                     "{\"name\": \"b\", \"type\": \"ReLU\", \"position\": [1e999, 99999.5]}]}";
+  g_autoptr(GError) error = NULL;
+  g_autoptr(LamModelFile) m = lam_model_file_parse (json, -1, "far.json", &error);
+
+  g_assert_no_error (error);
+  const LamNode *a = lam_graph_find (m->graph, "a"), *b = lam_graph_find (m->graph, "b");
+  g_assert_cmpfloat (a->x, ==, 100000);
+  g_assert_cmpfloat (a->y, ==, -100000);
+  g_assert_cmpfloat (b->x, ==, 0);
+  g_assert_cmpfloat (b->y, ==, 99999.5);
+}
+
 static void
 test_defaults (void)
 {
@@ -683,6 +702,7 @@ main (int argc, char **argv)
     }
   g_test_add_func ("/engine/model-file/truncated", test_truncated);
   g_test_add_func ("/engine/model-file/fuzz", test_fuzz);
+  g_test_add_func ("/engine/model-file/far-positions", test_far_positions);
 
   ret = g_test_run ();
 
