@@ -865,6 +865,8 @@ test_hostile_files (void)
     { "unknown-layer.json", "{\"format\": \"lamina-model\", \"version\": 1, \"nodes\": [{\"name\": \"x\", \"type\": \"Rootkit\"}]}", "Rootkit", -1 },
     { "dangling.json", "{\"format\": \"lamina-model\", \"version\": 1, \"nodes\": [{\"name\": \"a\", \"type\": \"ReLU\", \"inputs\": [\"ghost\"]}]}", "ghost", -1 },
     { "huge-param.json", "{\"format\": \"lamina-model\", \"version\": 1, \"nodes\": [{\"name\": \"d\", \"type\": \"Dense\", \"params\": {\"units\": 99999999999}}]}", "units", -1 },
+    { "octal.json", "{\"format\": \"lamina-model\", \"version\": 1, \"name\": \"\\201\", \"nodes\": []}",
+      "octal.json: a string is not valid UTF-8 text", -1 },
     { "deep.json", NULL, "deep.json", -1 },
   };
 
@@ -933,6 +935,35 @@ test_hostile_files (void)
     g_assert_cmpstr (after, ==, before);
   }
   close_window (win);
+
+  /* nodes a file put far away (1e300, and infinity): it opens, and the
+   * input is in view, not the empty middle of the nodes' bounds */
+  {
+    const char *far =
+      "{\"format\": \"lamina-model\", \"version\": 1, \"nodes\": ["
+      "{\"name\": \"input\", \"type\": \"Input\", \"position\": [40, 200]},"
+      "{\"name\": \"flat\", \"type\": \"Flatten\", \"inputs\": [\"input\"], \"position\": [1e300, -1e300]},"
+      "{\"name\": \"dense\", \"type\": \"Dense\", \"inputs\": [\"flat\"], \"position\": [-1e15, 1e999]},"
+      "{\"name\": \"loss\", \"type\": \"SoftmaxCrossEntropy\", \"inputs\": [\"dense\"], \"position\": [380, 200]}]}";
+    g_autofree char *path = write_tmp ("far.json", far, -1);
+    g_autoptr(GFile) file = g_file_new_for_path (path);
+    LamWindow *win2 = new_window ();
+    graphene_rect_t r;
+
+    g_assert_true (_lam_window_open_file (win2, file));
+    wait_mapped (GTK_WIDGET (win2->graph_view));
+    iterate ();
+    g_assert_cmpfloat (lam_network_get_node (win2->network, "flat")->x, ==, 100000);
+    g_assert_true (lam_graph_view_get_node_area (win2->graph_view, "input", &r));
+    g_test_message ("input at %.0f,%.0f in a %d×%d canvas", r.origin.x, r.origin.y,
+                    gtk_widget_get_width (GTK_WIDGET (win2->graph_view)),
+                    gtk_widget_get_height (GTK_WIDGET (win2->graph_view)));
+    g_assert_cmpfloat (r.origin.x, >=, 0);
+    g_assert_cmpfloat (r.origin.y, >=, 0);
+    g_assert_cmpfloat (r.origin.x + r.size.width, <=, gtk_widget_get_width (GTK_WIDGET (win2->graph_view)));
+    g_assert_cmpfloat (r.origin.y + r.size.height, <=, gtk_widget_get_height (GTK_WIDGET (win2->graph_view)));
+    close_window (win2);
+  }
 }
 
 static void

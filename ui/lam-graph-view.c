@@ -385,12 +385,27 @@ graph_bounds (LamGraphView *self, graphene_rect_t *out)
   return TRUE;
 }
 
+/* Where a graph too big to fit starts: its Input node (else its first
+ * node), at the top-left corner of a node. */
+static graphene_point_t
+graph_anchor (LamGraphView *self)
+{
+  const LamGraph *g = graph (self);
+  const LamNode *n = g ? lam_graph_input_node (g) : NULL;
+
+  if (n == NULL && g != NULL && g->nodes->len > 0)
+    n = g_ptr_array_index (g->nodes, 0);
+  return n ? GRAPHENE_POINT_INIT (n->x, n->y) : GRAPHENE_POINT_INIT (0, 0);
+}
+
 /* The zoom and offset that fit bounds b into w × h less margins mx, my:
  * no bigger than 1, and no smaller than min_w for the width or min_h for
- * the height; too wide at that, it is shown from its left (the input). */
+ * the height. Too wide at that, it is shown from the anchor a (the
+ * input) at the left; too tall, with the anchor half-way down (a node a
+ * file put far away leaves the input in view, not the empty middle). */
 static void
-fit_into (const graphene_rect_t *b, double w, double h, double mx, double my, double min_w,
-          double min_h, double *zoom, double *tx, double *ty)
+fit_into (const graphene_rect_t *b, const graphene_point_t *a, double w, double h, double mx,
+          double my, double min_w, double min_h, double *zoom, double *tx, double *ty)
 {
   double z = MIN (CLAMP ((w - 2 * mx) / b->size.width, min_w, 1.0),
                   CLAMP ((h - 2 * my) / b->size.height, min_h, 1.0));
@@ -399,8 +414,11 @@ fit_into (const graphene_rect_t *b, double w, double h, double mx, double my, do
   if (b->size.width * z <= w - 2 * mx)
     *tx = (w - b->size.width * z) / 2 - b->origin.x * z;
   else
-    *tx = mx - b->origin.x * z;
-  *ty = (h - b->size.height * z) / 2 - b->origin.y * z;
+    *tx = mx - a->x * z;
+  if (b->size.height * z <= h - 2 * my)
+    *ty = (h - b->size.height * z) / 2 - b->origin.y * z;
+  else
+    *ty = h / 2 - (a->y + NODE_H / 2) * z;
 }
 
 /* Whether bounds b at (zoom, tx, ty) reach under the tools' corner. */
@@ -454,9 +472,10 @@ fit (LamGraphView *self, double min_zoom)
   else
     {
       double least = MIN (min_zoom, SHORT_ZOOM);
+      graphene_point_t a = graph_anchor (self);
 
       self->fit_bounds = b;
-      fit_into (&b, w, h, mx, my, min_zoom, least, &zoom, &tx, &ty);
+      fit_into (&b, &a, w, h, mx, my, min_zoom, least, &zoom, &tx, &ty);
       if (under_corner (self, &b, zoom, tx, ty, w, h))
         {
           double band = h - self->corner_h, column = w - self->corner_w;
@@ -465,14 +484,14 @@ fit (LamGraphView *self, double min_zoom)
           /* above the tools: as wide as before, shorter */
           if (band > 0)
             {
-              fit_into (&b, w, band, mx, my2, min_zoom, least, &z2, &tx2, &ty2);
+              fit_into (&b, &a, w, band, mx, my2, min_zoom, least, &z2, &tx2, &ty2);
               if (b.size.height * z2 > band - 2 * my2 + 0.5)
                 z2 = 0;
             }
           /* left of them: as tall as before, narrower */
           if (column > 2 * mx)
             {
-              fit_into (&b, column, h, mx, my, least, least, &z3, &tx3, &ty3);
+              fit_into (&b, &a, column, h, mx, my, least, least, &z3, &tx3, &ty3);
               if (b.size.width * z3 > column - 2 * mx + 0.5)
                 z3 = 0;
             }
