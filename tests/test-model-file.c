@@ -220,7 +220,7 @@ test_round_trip_custom (void)
   b->p.alpha = 0.2f;
   g_ptr_array_add (b->inputs, g_strdup ("in"));
   b->x = 1.0 / 3.0;
-  b->y = 1e20;
+  b->y = 2.5e-7;   /* an exponent, within the ±100000 that positions are kept to */
   c = lam_graph_add_node (m->graph, LAM_LAYER_BATCHNORM, "bn");
   c->p.eps = 1e-8f;
   c->p.momentum = 0.01f;
@@ -270,7 +270,7 @@ test_round_trip_custom (void)
   g_assert_nonnull (b);
   g_assert_cmpfloat (b->p.alpha, ==, 0.2f);
   g_assert_cmpfloat (b->x, ==, 1.0 / 3.0);
-  g_assert_cmpfloat (b->y, ==, 1e20);
+  g_assert_cmpfloat (b->y, ==, 2.5e-7);
   c = lam_graph_find (m2->graph, "bn");
   g_assert_cmpfloat (c->p.eps, ==, 1e-8f);
   g_assert_cmpfloat (c->p.momentum, ==, 0.01f);
