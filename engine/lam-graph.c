@@ -322,65 +322,158 @@ lam_graph_loss_node (const LamGraph *g)
   return NULL;
 }
 
-/* Input indices of node n, or -1 for unknown names. */
-static int
-input_index (const LamGraph *g, const LamNode *n, guint j)
-{
-  return lam_graph_index_of (g, g_ptr_array_index (n->inputs, j));
-}
 
 /* Kahn's algorithm; done[i] tells which nodes were placed (the others are
  * on or after a cycle). */
-static GArray  *topo_order (const LamGraph *g, gboolean *done, GError **error);
-static gboolean on_cycle   (const LamGraph *g, const gboolean *placed, int start);
+typedef struct _InputIndex InputIndex;
+static GArray  *topo_order (const LamGraph *g, const InputIndex *ix, gboolean *done, GError **error);
+static gboolean on_cycle   (const LamGraph *g, const InputIndex *ix, const gboolean *placed, int start);
 
-GArray *
-lam_graph_topo_order (const LamGraph *g, GError **error)
-{
-  g_autofree gboolean *done = g_new0 (gboolean, MAX (g->nodes->len, 1));
-  return topo_order (g, done, error);
-}
 
-static GArray *
-topo_order (const LamGraph *g, gboolean *done, GError **error)
+/* Each node's inputs as node indices (-1 for a name that is no node):
+ * idx[off[i] .. off[i+1]). One hash table, so that a graph of many
+ * nodes is not n² string compares. */
+struct _InputIndex {
+  int *off;
+  int *idx;
+};
+
+static void
+input_index_init (const LamGraph *g, InputIndex *ix)
 {
-  guint n = g->nodes->len;
-  g_autofree int *indeg = g_new0 (int, n);
-  g_autoptr(GArray) order = g_array_sized_new (FALSE, FALSE, sizeof (int), n);
+  guint n = g->nodes->len, total = 0;
+  g_autoptr(GHashTable) by_name = g_hash_table_new (g_str_hash, g_str_equal);
 
   for (guint i = 0; i < n; i++)
     {
       LamNode *node = g_ptr_array_index (g->nodes, i);
-      for (guint j = 0; j < node->inputs->len; j++)
-        if (input_index (g, node, j) >= 0)
-          indeg[i]++;
+      /* the first of two nodes of one name, as lam_graph_index_of */
+      if (!g_hash_table_contains (by_name, node->name))
+        g_hash_table_insert (by_name, node->name, GINT_TO_POINTER (i + 1));
+      total += node->inputs->len;
     }
-  /* Kahn's algorithm, taking ready nodes in insertion order so the order is stable. */
-  for (gboolean progress = TRUE; progress;)
+  ix->off = g_new (int, n + 1);
+  ix->idx = g_new (int, MAX (total, 1));
+  ix->off[0] = 0;
+  for (guint i = 0; i < n; i++)
     {
-      progress = FALSE;
-      for (guint i = 0; i < n; i++)
+      LamNode *node = g_ptr_array_index (g->nodes, i);
+      for (guint j = 0; j < node->inputs->len; j++)
+        ix->idx[ix->off[i] + j] =
+          GPOINTER_TO_INT (g_hash_table_lookup (by_name, g_ptr_array_index (node->inputs, j))) - 1;
+      ix->off[i + 1] = ix->off[i] + (int) node->inputs->len;
+    }
+}
+
+static void
+input_index_clear (InputIndex *ix)
+{
+  g_clear_pointer (&ix->off, g_free);
+  g_clear_pointer (&ix->idx, g_free);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (InputIndex, input_index_clear)
+
+/* a min-heap of node indices */
+static void
+heap_push (GArray *h, int v)
+{
+  g_array_append_val (h, v);
+  int *a = (int *) h->data;
+  for (guint i = h->len - 1; i > 0 && a[(i - 1) / 2] > a[i]; i = (i - 1) / 2)
+    {
+      int t = a[i];
+      a[i] = a[(i - 1) / 2];
+      a[(i - 1) / 2] = t;
+    }
+}
+
+static int
+heap_pop (GArray *h)
+{
+  int *a = (int *) h->data, top = a[0];
+  guint n = h->len - 1;
+
+  a[0] = a[n];
+  g_array_set_size (h, n);
+  for (guint i = 0;;)
+    {
+      guint l = 2 * i + 1, r = l + 1, m = i;
+      if (l < n && a[l] < a[m])
+        m = l;
+      if (r < n && a[r] < a[m])
+        m = r;
+      if (m == i)
+        break;
+      int t = a[i];
+      a[i] = a[m];
+      a[m] = t;
+      i = m;
+    }
+  return top;
+}
+
+static GArray *
+topo_order (const LamGraph *g, const InputIndex *ix, gboolean *done, GError **error)
+{
+  guint n = g->nodes->len;
+  g_autofree int *indeg = g_new0 (int, MAX (n, 1));
+  g_autofree int *cons_off = g_new0 (int, n + 1);
+  g_autofree int *cons = NULL;
+  g_autoptr(GArray) order = g_array_sized_new (FALSE, FALSE, sizeof (int), n);
+  g_autoptr(GArray) now = g_array_new (FALSE, FALSE, sizeof (int));
+  g_autoptr(GArray) later = g_array_new (FALSE, FALSE, sizeof (int));
+
+  /* who consumes each node, once per input that names it */
+  for (guint i = 0; i < n; i++)
+    for (int e = ix->off[i]; e < ix->off[i + 1]; e++)
+      if (ix->idx[e] >= 0)
         {
-          if (done[i] || indeg[i] > 0)
-            continue;
-          done[i] = TRUE;
-          progress = TRUE;
-          int ii = (int) i;
-          g_array_append_val (order, ii);
-          const char *name = ((LamNode *) g_ptr_array_index (g->nodes, i))->name;
-          for (guint k = 0; k < n; k++)
-            {
-              LamNode *m = g_ptr_array_index (g->nodes, k);
-              for (guint j = 0; j < m->inputs->len; j++)
-                if (g_strcmp0 (g_ptr_array_index (m->inputs, j), name) == 0)
-                  indeg[k]--;
-            }
+          indeg[i]++;
+          cons_off[ix->idx[e] + 1]++;
         }
+  for (guint i = 0; i < n; i++)
+    cons_off[i + 1] += cons_off[i];
+  cons = g_new (int, MAX (cons_off[n], 1));
+  {
+    g_autofree int *fill = g_memdup2 (cons_off, (n + 1) * sizeof (int));
+    for (guint i = 0; i < n; i++)
+      for (int e = ix->off[i]; e < ix->off[i + 1]; e++)
+        if (ix->idx[e] >= 0)
+          cons[fill[ix->idx[e]]++] = (int) i;
+  }
+
+  /* Kahn's algorithm, taking ready nodes in insertion order so the order
+   * is stable: passes over the nodes in index order, each taking every
+   * node that is ready when the pass reaches it. A node made ready by a
+   * later one waits for the next pass ("later"); one after it is taken
+   * in this pass ("now", a heap by index). */
+  for (guint i = 0; i < n; i++)
+    if (indeg[i] == 0)
+      heap_push (now, (int) i);
+  while (now->len > 0)
+    {
+      while (now->len > 0)
+        {
+          int i = heap_pop (now);
+          done[i] = TRUE;
+          g_array_append_val (order, i);
+          for (int e = cons_off[i]; e < cons_off[i + 1]; e++)
+            if (--indeg[cons[e]] == 0)
+              {
+                if (cons[e] > i)
+                  heap_push (now, cons[e]);
+                else
+                  g_array_append_val (later, cons[e]);
+              }
+        }
+      for (guint k = 0; k < later->len; k++)
+        heap_push (now, g_array_index (later, int, k));
+      g_array_set_size (later, 0);
     }
   if (order->len < n)
     {
       for (guint i = 0; i < n; i++)
-        if (!done[i] && on_cycle (g, done, (int) i))
+        if (!done[i] && on_cycle (g, ix, done, (int) i))
           {
             g_set_error (error, LAM_ERROR, LAM_ERROR_INVALID_GRAPH,
                          "node \"%s\": part of a cycle; a network must flow one way, from input to loss",
@@ -390,6 +483,18 @@ topo_order (const LamGraph *g, gboolean *done, GError **error)
       return NULL;
     }
   return g_steal_pointer (&order);
+}
+
+GArray *
+lam_graph_topo_order (const LamGraph *g, GError **error)
+{
+  g_autofree gboolean *done = g_new0 (gboolean, MAX (g->nodes->len, 1));
+  InputIndex ix;
+
+  input_index_init (g, &ix);
+  GArray *order = topo_order (g, &ix, done, error);
+  input_index_clear (&ix);
+  return order;
 }
 
 static int
@@ -733,7 +838,7 @@ set_node_error (LamNode *node, char *msg, GError **first)
 
 /* Whether node i reaches itself through unplaced nodes (depth-first). */
 static gboolean
-on_cycle (const LamGraph *g, const gboolean *placed, int start)
+on_cycle (const LamGraph *g, const InputIndex *ix, const gboolean *placed, int start)
 {
   guint n = g->nodes->len;
   g_autofree gboolean *seen = g_new0 (gboolean, n);
@@ -743,10 +848,9 @@ on_cycle (const LamGraph *g, const gboolean *placed, int start)
     {
       int i = g_array_index (stack, int, stack->len - 1);
       g_array_set_size (stack, stack->len - 1);
-      LamNode *node = g_ptr_array_index (g->nodes, i);
-      for (guint j = 0; j < node->inputs->len; j++)
+      for (int e = ix->off[i]; e < ix->off[i + 1]; e++)
         {
-          int si = input_index (g, node, j);
+          int si = ix->idx[e];
           if (si < 0 || placed[si])
             continue;
           if (si == start)
@@ -799,6 +903,20 @@ lam_graph_validate (LamGraph *g, GError **error)
                  "the network has no loss: end it with SoftmaxCrossEntropy or MSE");
   n_input = n_loss = 0;
 
+  for (guint i = 0; i < n; i++)
+    {
+      LamNode *node = g_ptr_array_index (g->nodes, i);
+      if (node->name == NULL || node->name[0] == '\0')
+        {
+          g_set_error (error, LAM_ERROR, LAM_ERROR_INVALID_GRAPH, "a %s node has no name",
+                       layer_infos[node->kind].type_name);
+          return FALSE;
+        }
+    }
+  g_auto(InputIndex) ix = { 0 };
+  input_index_init (g, &ix);
+  g_autoptr(GHashTable) names = g_hash_table_new (g_str_hash, g_str_equal);
+
   /* Local checks: names, parameters, number of inputs, references. */
   for (guint i = 0; i < n; i++)
     {
@@ -806,14 +924,8 @@ lam_graph_validate (LamGraph *g, GError **error)
       const LamLayerInfo *info = &layer_infos[node->kind];
       int n_in = (int) node->inputs->len;
 
-      if (node->name == NULL || node->name[0] == '\0')
-        {
-          g_set_error (error, LAM_ERROR, LAM_ERROR_INVALID_GRAPH, "a %s node has no name", info->type_name);
-          return FALSE;
-        }
-      for (guint k = 0; k < i; k++)
-        if (g_strcmp0 (((LamNode *) g_ptr_array_index (g->nodes, k))->name, node->name) == 0)
-          set_node_error (node, g_strdup ("another node has the same name"), &first);
+      if (!g_hash_table_add (names, node->name))
+        set_node_error (node, g_strdup ("another node has the same name"), &first);
 
       if (node->kind == LAM_LAYER_INPUT && ++n_input > 1)
         set_node_error (node, g_strdup ("a second Input layer; a network has exactly one"), &first);
@@ -842,7 +954,7 @@ lam_graph_validate (LamGraph *g, GError **error)
       for (int j = 0; j < n_in && node->error == NULL; j++)
         {
           const char *src = g_ptr_array_index (node->inputs, j);
-          int si = lam_graph_index_of (g, src);
+          int si = ix.idx[ix.off[i] + j];
           if (si < 0)
             set_node_error (node, g_strdup_printf ("input \"%s\" does not exist", src), &first);
           else if (si == (int) i)
@@ -856,7 +968,7 @@ lam_graph_validate (LamGraph *g, GError **error)
   /* Order; a cycle stops shape inference. */
   g_autoptr(GError) cycle_error = NULL;
   g_autofree gboolean *placed = g_new0 (gboolean, n);
-  g_autoptr(GArray) order = topo_order (g, placed, &cycle_error);
+  g_autoptr(GArray) order = topo_order (g, &ix, placed, &cycle_error);
   if (order == NULL)
     {
       /* Nodes that could not be placed are on a cycle or after one; mark
@@ -864,7 +976,7 @@ lam_graph_validate (LamGraph *g, GError **error)
       for (guint i = 0; i < n; i++)
         {
           LamNode *node = g_ptr_array_index (g->nodes, i);
-          if (!placed[i] && node->error == NULL && on_cycle (g, placed, (int) i))
+          if (!placed[i] && node->error == NULL && on_cycle (g, &ix, placed, (int) i))
             node->error = g_strdup ("part of a cycle; a network must flow one way, from input to loss");
         }
       g_propagate_error (error, first ? g_steal_pointer (&first) : g_steal_pointer (&cycle_error));
@@ -874,14 +986,15 @@ lam_graph_validate (LamGraph *g, GError **error)
   /* Shapes, in order. Nodes after an invalid one stay unknown ("?"). */
   for (guint oi = 0; oi < order->len; oi++)
     {
-      LamNode *node = g_ptr_array_index (g->nodes, g_array_index (order, int, oi));
+      int ni = g_array_index (order, int, oi);
+      LamNode *node = g_ptr_array_index (g->nodes, ni);
       int n_in = (int) node->inputs->len;
       g_autofree LamShape *in = g_new0 (LamShape, MAX (n_in, 1));
       gboolean known = node->error == NULL;
 
       for (int j = 0; j < n_in && known; j++)
         {
-          LamNode *src = g_ptr_array_index (g->nodes, input_index (g, node, j));
+          LamNode *src = g_ptr_array_index (g->nodes, ix.idx[ix.off[ni] + j]);
           in[j] = src->out_shape;
           if (src->out_shape.rank == 0)
             known = FALSE;
@@ -909,13 +1022,9 @@ lam_graph_validate (LamGraph *g, GError **error)
           int i = g_array_index (order, int, oi - 1);
           if (!reach[i])
             continue;
-          LamNode *node = g_ptr_array_index (g->nodes, i);
-          for (guint j = 0; j < node->inputs->len; j++)
-            {
-              int si = input_index (g, node, j);
-              if (si >= 0)
-                reach[si] = TRUE;
-            }
+          for (int e = ix.off[i]; e < ix.off[i + 1]; e++)
+            if (ix.idx[e] >= 0)
+              reach[ix.idx[e]] = TRUE;
         }
       for (guint i = 0; i < n; i++)
         {
