@@ -253,6 +253,20 @@ lam_graph_index_of (const LamGraph *g, const char *name)
   return -1;
 }
 
+GHashTable *
+lam_graph_name_index (const LamGraph *g)
+{
+  GHashTable *by_name = g_hash_table_new (g_str_hash, g_str_equal);
+
+  for (guint i = 0; i < g->nodes->len; i++)
+    {
+      LamNode *node = g_ptr_array_index (g->nodes, i);
+      if (!g_hash_table_contains (by_name, node->name))
+        g_hash_table_insert (by_name, node->name, GINT_TO_POINTER (i + 1));
+    }
+  return by_name;
+}
+
 LamNode *
 lam_graph_find (const LamGraph *g, const char *name)
 {
@@ -342,16 +356,10 @@ static void
 input_index_init (const LamGraph *g, InputIndex *ix)
 {
   guint n = g->nodes->len, total = 0;
-  g_autoptr(GHashTable) by_name = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr(GHashTable) by_name = lam_graph_name_index (g);
 
   for (guint i = 0; i < n; i++)
-    {
-      LamNode *node = g_ptr_array_index (g->nodes, i);
-      /* the first of two nodes of one name, as lam_graph_index_of */
-      if (!g_hash_table_contains (by_name, node->name))
-        g_hash_table_insert (by_name, node->name, GINT_TO_POINTER (i + 1));
-      total += node->inputs->len;
-    }
+    total += ((LamNode *) g_ptr_array_index (g->nodes, i))->inputs->len;
   ix->off = g_new (int, n + 1);
   ix->idx = g_new (int, MAX (total, 1));
   ix->off[0] = 0;
