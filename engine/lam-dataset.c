@@ -11,9 +11,11 @@
 #include <errno.h>
 #include <math.h>
 #include <string.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include "lam-dataset.h"
+#include "lam-file.h"
 #include "lam-rng.h"
 
 #define IDX_IMAGES_MAGIC 0x00000803u
@@ -95,17 +97,25 @@ static gzFile
 idx_open (const char *path, guint32 magic, const char *what, guint32 *dims, int n_dims,
           GError **error)
 {
-  g_auto (gzFile) f = gzopen (path, "rb");
+  int fd = lam_open_regular_file (path);
+  g_auto (gzFile) f = NULL;
   guint8 hdr[16];
   int want = 4 * (1 + n_dims);
   int got;
   guint32 m, be;
 
-  if (f == NULL)
+  if (fd < 0)
     {
       int saved = errno;
-      g_set_error (error, LAM_ERROR, LAM_ERROR_IO, "%s: cannot open: %s",
-                   path, g_strerror (saved ? saved : ENOMEM));
+      g_set_error (error, LAM_ERROR, LAM_ERROR_IO, "%s: cannot open: %s", path,
+                   saved == EINVAL ? "not a regular file" : g_strerror (saved));
+      return NULL;
+    }
+  f = gzdopen (fd, "rb");
+  if (f == NULL)
+    {
+      close (fd);
+      g_set_error (error, LAM_ERROR, LAM_ERROR_IO, "%s: cannot open: %s", path, g_strerror (ENOMEM));
       return NULL;
     }
   gzbuffer (f, 128 * 1024);

@@ -18,11 +18,13 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 
+#include "lam-file.h"
 #include "lam-json.h"
 #include "lam-safetensors.h"
 
@@ -409,6 +411,7 @@ lam_st_file_load (const char *path, GError **error)
   g_autofree Entry *entries = NULL;
   GStatBuf st;
   FILE *fp;
+  int fd;
   guint8 len_bytes[8];
   guint64 header_len = 0, data_len, file_len, pos;
   JsonNode *root;
@@ -421,10 +424,21 @@ lam_st_file_load (const char *path, GError **error)
 
   g_return_val_if_fail (path != NULL, NULL);
 
-  fp = g_fopen (path, "rb");
+  fd = lam_open_regular_file (path);
+  if (fd < 0)
+    {
+      int saved = errno;
+      if (saved == EINVAL)
+        set_error (error, LAM_ERROR_IO, path, "not a regular file");
+      else
+        set_error (error, LAM_ERROR_IO, path, "cannot open: %s", g_strerror (saved));
+      return NULL;
+    }
+  fp = fdopen (fd, "rb");
   if (fp == NULL)
     {
       int saved = errno;
+      close (fd);
       set_error (error, LAM_ERROR_IO, path, "cannot open: %s", g_strerror (saved));
       return NULL;
     }
@@ -433,11 +447,6 @@ lam_st_file_load (const char *path, GError **error)
     {
       int saved = errno;
       set_error (error, LAM_ERROR_IO, path, "cannot read: %s", g_strerror (saved));
-      goto out;
-    }
-  if (!S_ISREG (st.st_mode))
-    {
-      set_error (error, LAM_ERROR_IO, path, "not a regular file");
       goto out;
     }
   file_len = (guint64) st.st_size;

@@ -11,6 +11,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <zlib.h>
 
 #include "lam-dataset.h"
@@ -295,7 +296,16 @@ test_idx_missing (void)
 
   assert_load_fails (img, lbl, LAM_ERROR_IO, img, NULL);
   assert_load_fails (good, no_lbl, LAM_ERROR_IO, no_lbl, NULL);
-  assert_load_fails (tmpdir, lbl, LAM_ERROR_IO, tmpdir, NULL);   /* a directory */
+  assert_load_fails (tmpdir, lbl, LAM_ERROR_IO, tmpdir, "cannot open: not a regular file");   /* a directory */
+
+  /* a FIFO: opening it for reading would wait for a writer, for ever */
+  g_autofree char *fifo = g_build_filename (tmpdir, "fifo-images", NULL);
+  g_assert_cmpint (mkfifo (fifo, 0600), ==, 0);
+  assert_load_fails (fifo, lbl, LAM_ERROR_IO, fifo, "cannot open: not a regular file");
+  assert_load_fails (good, fifo, LAM_ERROR_IO, fifo, "cannot open: not a regular file");
+  g_unlink (fifo);
+  /* a device that never ends */
+  assert_load_fails ("/dev/zero", lbl, LAM_ERROR_IO, "/dev/zero", "/dev/zero: cannot open: not a regular file");
 }
 
 /* ── Fashion-MNIST ───────────────────────────────────────────────────── */

@@ -6,6 +6,7 @@
 
 #include <math.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <glib.h>
 #include <glib/gstdio.h>
@@ -309,6 +310,17 @@ test_io_errors (void)
   g = lam_st_file_load (tmpdir, &error);
   g_assert_null (g);
   g_assert_error (error, LAM_ERROR, LAM_ERROR_IO);
+  g_assert_nonnull (strstr (error->message, ": not a regular file"));
+  g_clear_error (&error);
+
+  /* a FIFO: opening it for reading would wait for a writer, for ever */
+  g_autofree char *fifo = tmp_path ("weights.fifo");
+  g_assert_cmpint (mkfifo (fifo, 0600), ==, 0);
+  g = lam_st_file_load (fifo, &error);
+  g_assert_null (g);
+  g_assert_error (error, LAM_ERROR, LAM_ERROR_IO);
+  g_assert_cmpstr (error->message, ==, "weights.fifo: not a regular file");
+  g_unlink (fifo);
 }
 
 static void
