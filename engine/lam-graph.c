@@ -261,10 +261,16 @@ lam_graph_name_index (const LamGraph *g)
   for (guint i = 0; i < g->nodes->len; i++)
     {
       LamNode *node = g_ptr_array_index (g->nodes, i);
-      if (!g_hash_table_contains (by_name, node->name))
+      if (node->name != NULL && !g_hash_table_contains (by_name, node->name))
         g_hash_table_insert (by_name, node->name, GINT_TO_POINTER (i + 1));
     }
   return by_name;
+}
+
+int
+lam_graph_name_lookup (GHashTable *index, const char *name)
+{
+  return name != NULL ? GPOINTER_TO_INT (g_hash_table_lookup (index, name)) - 1 : -1;
 }
 
 LamNode *
@@ -367,8 +373,7 @@ input_index_init (const LamGraph *g, InputIndex *ix)
     {
       LamNode *node = g_ptr_array_index (g->nodes, i);
       for (guint j = 0; j < node->inputs->len; j++)
-        ix->idx[ix->off[i] + j] =
-          GPOINTER_TO_INT (g_hash_table_lookup (by_name, g_ptr_array_index (node->inputs, j))) - 1;
+        ix->idx[ix->off[i] + j] = lam_graph_name_lookup (by_name, g_ptr_array_index (node->inputs, j));
       ix->off[i + 1] = ix->off[i] + (int) node->inputs->len;
     }
 }

@@ -137,10 +137,12 @@ void      lam_graph_free       (LamGraph *g);
 LamNode  *lam_graph_add_node   (LamGraph *g, LamLayerKind kind, const char *name);
 LamNode  *lam_graph_find       (const LamGraph *g, const char *name);
 int       lam_graph_index_of   (const LamGraph *g, const char *name);
-/* Node names to indices + 1 (GINT_TO_POINTER; the first node of a name),
- * for code that looks up every node's inputs: lam_graph_index_of each
- * time is n² string compares. Valid until the graph changes. */
-GHashTable *lam_graph_name_index (const LamGraph *g);
+/* Node names to indices (the first node of a name), for code that looks
+ * up every node's inputs: lam_graph_index_of each time is n² string
+ * compares. Valid until the graph changes; lam_graph_name_lookup gives
+ * a name's index in it, or -1 (for NULL too). */
+GHashTable *lam_graph_name_index  (const LamGraph *g);
+int         lam_graph_name_lookup (GHashTable *index, const char *name);
 gboolean  lam_graph_remove_node(LamGraph *g, const char *name);
 void      lam_graph_connect    (LamGraph *g, const char *from, const char *to);
 char     *lam_graph_unique_name(const LamGraph *g, const char *prefix);

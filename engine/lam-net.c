@@ -274,7 +274,7 @@ compile (LamNet *net, GError **error)
       r->n_in = (int) r->node->inputs->len;
       r->in = g_new0 (int, MAX (r->n_in, 1));
       for (int j = 0; j < r->n_in; j++)
-        r->in[j] = GPOINTER_TO_INT (g_hash_table_lookup (by_name, g_ptr_array_index (r->node->inputs, j))) - 1;
+        r->in[j] = lam_graph_name_lookup (by_name, g_ptr_array_index (r->node->inputs, j));
       r->size = (gsize) lam_shape_size (&r->node->out_shape);
       if (r->node->kind == LAM_LAYER_INPUT)
         net->input_node = (int) i;

@@ -364,7 +364,7 @@ b_weight_grad (const LamConvShape *s, const float *xp, const float *dyt, float *
  *   col[q] = Σ_o w[o][t]·dyw[o][q]
  * to dxp[c] at offset ky·wp + kx, for every q < (OH-1)·wp + OW at once:
  * past the last row's last column dy is zero, and the last tap's adds
- * would pass the end of dxp (by K-2 floats: the next image's gradient,
+ * would pass the end of dxp (by K-1 floats: the next image's gradient,
  * which another thread may be writing). Blocks of 8 taps × 3 vectors of
  * q (24 registers); dxp, the padded input gradient, is zeroed by the
  * caller. */

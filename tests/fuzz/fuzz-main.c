@@ -57,6 +57,7 @@ main (int argc, char **argv)
       return 0;
     }
   printf ("1..%u\n", files->len);
+  fflush (stdout);   /* before a file can crash the program */
   for (guint i = 0; i < files->len; i++)
     run_file (files->pdata[i]);
   return 0;

@@ -6,7 +6,7 @@
  * - a rejected file gets a LAM_ERROR_BAD_FILE that names the file;
  * - an accepted file writes back as JSON that reads again, and writes
  *   back the same a second time (a fixed point);
- * - an invalid graph gets a message, on the graph and on its node;
+ * - an invalid graph gets a message, and a valid one no node error;
  * - a valid graph builds (or says why not), and runs forward and
  *   backward on a batch of 2 without touching memory it does not own;
  * - on 1 thread and on 4, to the same loss and gradients, bit for bit

@@ -18,6 +18,7 @@
  */
 #include "fuzz-common.h"
 
+#include <glib/gstdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -42,6 +43,12 @@ static LamTrainer *trainer;
 static LamDataSplits splits;
 static char *tmp_dir;
 
+static void
+remove_tmp_dir (void)
+{
+  g_rmdir (tmp_dir);
+}
+
 int
 LLVMFuzzerInitialize (int *argc, char ***argv)
 {
@@ -62,6 +69,7 @@ LLVMFuzzerInitialize (int *argc, char ***argv)
     fuzz_check (lam_trainer_save (trainer, seed_path, &error), "%s", error->message);
   tmp_dir = g_dir_make_tmp ("lamina-fuzz-XXXXXX", &error);
   fuzz_check (tmp_dir != NULL, "%s", error->message);
+  atexit (remove_tmp_dir);
   return 0;
 }
 
