@@ -104,6 +104,28 @@ lam_backend_set_out_of_memory (LamBackend *be, GError **error, gsize bytes, cons
                g_strcmp0 (be->name, "cpu") == 0 ? "main" : "GPU", size, for_what);
 }
 
+gsize
+lam_host_memory_available (void)
+{
+  const char *forced = g_getenv ("LAMINA_HOST_MEMORY");
+  g_autofree char *meminfo = NULL;
+  guint64 v;
+
+  if (forced != NULL && g_ascii_string_to_unsigned (forced, 10, 0, G_MAXUINT64, &v, NULL))
+    return (gsize) v;
+  if (g_file_get_contents ("/proc/meminfo", &meminfo, NULL, NULL))
+    {
+      /* "MemAvailable:   23935448 kB" */
+      const char *line = strstr (meminfo, "\nMemAvailable:");
+      char *end = NULL;
+      if (line != NULL)
+        v = g_ascii_strtoull (line + 14, &end, 10);
+      if (line != NULL && end != line + 14 && v < G_MAXSIZE / 1024)
+        return (gsize) v * 1024;
+    }
+  return G_MAXSIZE;
+}
+
 void
 lam_backend_free (LamBackend *be)
 {

@@ -60,6 +60,10 @@ struct _LamBackendOps {
   /* Optional: FALSE with an error when an earlier op failed on the device
    * (ops return nothing, so a device backend keeps the first error). */
   gboolean (*status)   (LamBackend *be, GError **error);
+  /* Optional, for backends in main memory: the bytes their allocs hold
+   * now. (An alloc there seldom fails: the system promises memory it may
+   * not have, and ends the program when the pages are touched.) */
+  gsize    (*bytes_held) (LamBackend *be);
 
   /* Optional: replaying training steps as one recorded graph (CUDA
    * graphs). The trainer brackets each training step with step_begin and
@@ -286,6 +290,9 @@ void        lam_backend_free (LamBackend *be);
  * were needed for <for_what>" (LAM_ERROR_BACKEND). */
 void        lam_backend_set_out_of_memory (LamBackend *be, GError **error, gsize bytes,
                                            const char *for_what);
+/* Main memory the system can still give (MemAvailable, or
+ * $LAMINA_HOST_MEMORY bytes for tests), G_MAXSIZE when unknown. */
+gsize       lam_host_memory_available (void);
 
 /* Shared hash for dropout masks: uniform in [0,1). */
 static inline float

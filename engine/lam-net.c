@@ -396,6 +396,29 @@ alloc_activations (LamNet *net, GError **error)
   return net->tmp != NULL;
 }
 
+/* On a backend in main memory, what the net's allocs took against what
+ * the system can still give: its allocs all succeed (the system
+ * promises memory it may not have), and touching more pages than there
+ * are would end the program, with the editor's unsaved work. The pages
+ * are untouched yet, so what is available still counts them as free. */
+static gboolean
+memory_fits (LamNet *net, gsize held_before, GError **error)
+{
+  LamBackend *be = net->be;
+
+  if (be->ops->bytes_held == NULL)
+    return TRUE;
+  gsize held = be->ops->bytes_held (be);
+  gsize took = held > held_before ? held - held_before : 0;
+  gsize avail = lam_host_memory_available ();
+  if (took <= avail)
+    return TRUE;
+  g_autofree char *what = g_strdup_printf ("the network at a batch of %d%s", net->batch,
+                                           net->batch > 1 ? "; try a smaller batch" : "");
+  lam_backend_set_out_of_memory (be, error, took - avail, what);
+  return FALSE;
+}
+
 LamNet *
 lam_net_new (const LamGraph *graph, LamBackend *be, int batch, GError **error)
 {
@@ -408,6 +431,7 @@ lam_net_new (const LamGraph *graph, LamBackend *be, int batch, GError **error)
       return NULL;
     }
   LamNet *net = g_new0 (LamNet, 1);
+  gsize held_before = be->ops->bytes_held ? be->ops->bytes_held (be) : 0;
   net->be = be;
   net->batch = batch;
   net->graph = lam_graph_copy (graph);
@@ -421,7 +445,7 @@ lam_net_new (const LamGraph *graph, LamBackend *be, int batch, GError **error)
   if (!(net->params = weights_alloc (net, MAX (net->n_params, 1) * sizeof (float), error)) ||
       !(net->grads = weights_alloc (net, MAX (net->n_params, 1) * sizeof (float), error)) ||
       !(net->state = weights_alloc (net, MAX (net->n_state, 1) * sizeof (float), error)) ||
-      !alloc_activations (net, error))
+      !alloc_activations (net, error) || !memory_fits (net, held_before, error))
     {
       lam_net_free (net);
       return NULL;
@@ -441,6 +465,7 @@ LamNet *
 lam_net_new_shared (LamNet *owner, int batch, GError **error)
 {
   LamNet *net = g_new0 (LamNet, 1);
+  gsize held_before = owner->be->ops->bytes_held ? owner->be->ops->bytes_held (owner->be) : 0;
   net->be = owner->be;
   net->batch = batch;
   net->owner = owner;
@@ -453,7 +478,7 @@ lam_net_new_shared (LamNet *owner, int batch, GError **error)
   net->params = owner->params;
   net->grads = owner->grads;
   net->state = owner->state;
-  if (!alloc_activations (net, error))
+  if (!alloc_activations (net, error) || !memory_fits (net, held_before, error))
     {
       lam_net_free (net);
       return NULL;

@@ -506,6 +506,24 @@ test_bad_options_minus_one (void)
   g_string_free (accepted, TRUE);
 }
 
+/* A batch the machine has no memory for: the system would promise it
+ * and end the program when training touched it; Lamina says so first.
+ * (LAMINA_HOST_MEMORY pretends the machine has 1000 bytes free.) */
+static void
+test_out_of_main_memory (void)
+{
+  g_autofree char *m = write_tmp ("memory.json", moons_json, -1);
+
+  g_setenv ("LAMINA_HOST_MEMORY", "1000", TRUE);
+  EXPECT_ERROR_CONTAINING (("out of main memory: ",
+                            " more were needed for the network at a batch of 32; try a smaller batch"),
+                           "memory.json");
+  g_unsetenv ("LAMINA_HOST_MEMORY");
+  g_auto(Run) r = { 0 };
+  RUN (&r, "memory.json", "-q");
+  g_assert_cmpint (r.status, ==, 0);
+}
+
 static void
 test_bad_preset (void)
 {
@@ -617,6 +635,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/bad/options", test_bad_options);
   g_test_add_func ("/cli/bad/options-minus-one", test_bad_options_minus_one);
   g_test_add_func ("/cli/bad/preset", test_bad_preset);
+  g_test_add_func ("/cli/bad/out-of-main-memory", test_out_of_main_memory);
   g_test_add_func ("/cli/bad/dataset", test_bad_dataset);
   g_test_add_func ("/cli/bad/load", test_bad_load);
   g_test_add_func ("/cli/bad/output", test_bad_output);

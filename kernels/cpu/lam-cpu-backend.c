@@ -10,6 +10,8 @@
 
 #include "config.h"
 
+#include <malloc.h>
+
 #include <math.h>
 #include <string.h>
 #include <cblas.h>
@@ -51,12 +53,23 @@ _lam_cpu_run (LamCpu *cpu, gsize work, gsize items, LamPoolFunc fn, void *ctx)
 static void *
 cpu_alloc (LamBackend *be, gsize bytes)
 {
-  return g_try_malloc0 (MAX (bytes, 1));
+  void *p = g_try_malloc0 (MAX (bytes, 1));
+  if (p != NULL)
+    g_atomic_pointer_add (&LAM_CPU (be)->bytes_held, (gssize) malloc_usable_size (p));
+  return p;
+}
+
+static gsize
+cpu_bytes_held (LamBackend *be)
+{
+  return (gsize) g_atomic_pointer_get (&LAM_CPU (be)->bytes_held);
 }
 
 static void
 cpu_free (LamBackend *be, void *p)
 {
+  if (p != NULL)
+    g_atomic_pointer_add (&LAM_CPU (be)->bytes_held, -(gssize) malloc_usable_size (p));
   g_free (p);
 }
 
@@ -829,6 +842,7 @@ cpu_destroy (LamBackend *be)
 static LamBackendOps cpu_ops = {
   .destroy = cpu_destroy,
   .alloc = cpu_alloc,
+  .bytes_held = cpu_bytes_held,
   .free = cpu_free,
   .upload = cpu_copy,
   .download = cpu_copy,

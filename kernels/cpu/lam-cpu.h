@@ -25,6 +25,8 @@ typedef struct {
   gboolean direct_conv;
   /* AVX-512 GEMM for dense layers (LAMINA_GEMM=openblas turns it off). */
   gboolean gemm512;
+  /* What the backend's allocs hold (malloc_usable_size), for bytes_held. */
+  gsize    bytes_held;
 } LamCpu;
 
 #define LAM_CPU(be) ((LamCpu *) (be)->ctx)
