@@ -119,6 +119,16 @@ check_ops (LamNet *net, GError **error)
   return TRUE;
 }
 
+/* "out of … memory: 3.1 MB more were needed for the network at a batch
+ * of 64; try a smaller batch" */
+static void
+set_batch_out_of_memory (LamNet *net, gsize bytes, GError **error)
+{
+  g_autofree char *what = g_strdup_printf ("the network at a batch of %d%s", net->batch,
+                                           net->batch > 1 ? "; try a smaller batch" : "");
+  lam_backend_set_out_of_memory (net->be, error, bytes, what);
+}
+
 /* Backend memory for the batch's values (activations, gradients…); the
  * error says the batch, and that a smaller one may fit. */
 static void *
@@ -126,11 +136,7 @@ net_alloc (LamNet *net, gsize bytes, GError **error)
 {
   void *p = net->be->ops->alloc (net->be, bytes);
   if (p == NULL)
-    {
-      g_autofree char *what = g_strdup_printf ("the network at a batch of %d%s", net->batch,
-                                               net->batch > 1 ? "; try a smaller batch" : "");
-      lam_backend_set_out_of_memory (net->be, error, bytes, what);
-    }
+    set_batch_out_of_memory (net, bytes, error);
   return p;
 }
 
@@ -413,9 +419,7 @@ memory_fits (LamNet *net, gsize held_before, GError **error)
   gsize avail = lam_host_memory_available ();
   if (took <= avail)
     return TRUE;
-  g_autofree char *what = g_strdup_printf ("the network at a batch of %d%s", net->batch,
-                                           net->batch > 1 ? "; try a smaller batch" : "");
-  lam_backend_set_out_of_memory (be, error, took - avail, what);
+  set_batch_out_of_memory (net, took - avail, error);
   return FALSE;
 }
 
