@@ -70,7 +70,7 @@ static const std::function<void ()> *current_body;
 static float shuffle_f[MAX_THREADS];
 static int shuffle_i[MAX_THREADS], shuffle_seq[MAX_THREADS];
 static unsigned long n_launches, n_blocks, n_graph_launches;
-static cudaError_t last_error;
+static thread_local cudaError_t last_error;   /* CUDA's is per host thread too */
 
 static const EmuCfg *launch;   /* the one running */
 static bool in_fiber;
@@ -391,64 +391,88 @@ report (void)
              n_launches, n_blocks, n_graph_launches);
 }
 
-/* Stream capture and graphs
+/* Streams, stream capture and graphs
  *
- * One stream, so capture is a flag: while it is set, work is recorded
- * into the graph being built, and what cannot be captured (waits,
- * cudaMalloc, cudaFree) fails and invalidates the capture. */
+ * Work runs when it is issued, so each stream is synchronous; what a
+ * stream keeps is its capture. While a stream captures, the work issued
+ * to it (from any thread) is recorded into the graph being built; work
+ * on other streams runs. What cannot be captured (waits, cudaMalloc,
+ * cudaFree) fails and invalidates the capture when the capturing thread
+ * calls it, as in CUDA's thread-local mode: other threads may. Work on
+ * the default stream (0) is refused outright: each Lamina backend has a
+ * stream of its own, and work on the wrong one would race on a GPU. */
 
 struct EmuGraph
 {
   std::vector<std::function<void ()>> work;
 };
 
-static EmuGraph *capture;            /* being recorded, or NULL */
-static bool capture_invalidated;
+struct EmuStream
+{
+  EmuGraph *capture;       /* being recorded, or NULL */
+  bool      invalidated;
+};
 
+/* the stream this thread captures, or NULL */
+static thread_local EmuStream *capturing_here;
+
+static EmuStream *
+stream_of (cudaStream_t stream, const char *what)
+{
+  if (stream == NULL)
+    die ("%s on the default stream (0): each backend has its own stream", what);
+  return (EmuStream *) stream;
+}
 
 bool
-emu_capturing (void)
+emu_capturing (cudaStream_t stream, const char *what)
 {
-  return capture != NULL;
+  return stream_of (stream, what)->capture != NULL;
 }
 
 void
-emu_record (std::function<void ()> work)
+emu_record (cudaStream_t stream, std::function<void ()> work)
 {
-  capture->work.push_back (std::move (work));
+  ((EmuStream *) stream)->capture->work.push_back (std::move (work));
 }
 
-/* For calls that a capturing stream forbids. */
+/* For calls that a capturing thread may not make. */
 static bool
 refused_in_capture (const char *what)
 {
-  if (capture == NULL)
+  if (capturing_here == NULL)
     return false;
   fprintf (stderr, "lam-cuda-emu: %s during stream capture: the capture is invalidated\n", what);
-  capture_invalidated = true;
+  capturing_here->invalidated = true;
   last_error = cudaErrorStreamCaptureUnsupported;
   return true;
 }
 
 cudaError_t
-cudaStreamBeginCapture (cudaStream_t, cudaStreamCaptureMode)
+cudaStreamBeginCapture (cudaStream_t stream, cudaStreamCaptureMode)
 {
-  if (capture != NULL)
+  EmuStream *s = stream_of (stream, "cudaStreamBeginCapture");
+  if (s->capture != NULL || capturing_here != NULL)
     return last_error = cudaErrorInvalidValue;
-  capture = new EmuGraph;
-  capture_invalidated = false;
+  s->capture = new EmuGraph;
+  s->invalidated = false;
+  capturing_here = s;
   return cudaSuccess;
 }
 
 cudaError_t
-cudaStreamEndCapture (cudaStream_t, cudaGraph_t *graph)
+cudaStreamEndCapture (cudaStream_t stream, cudaGraph_t *graph)
 {
+  EmuStream *s = stream_of (stream, "cudaStreamEndCapture");
   *graph = NULL;
-  if (capture == NULL)
+  if (s->capture == NULL)
     return last_error = cudaErrorInvalidValue;
-  EmuGraph *g = capture;
-  capture = NULL;
-  if (capture_invalidated || g_strcmp0 (g_getenv ("EMU_CAPTURE_FAIL"), "1") == 0)
+  if (capturing_here != s)
+    die ("cudaStreamEndCapture on a thread other than the one that began the capture");
+  EmuGraph *g = s->capture;
+  s->capture = NULL;
+  capturing_here = NULL;
+  if (s->invalidated || g_strcmp0 (g_getenv ("EMU_CAPTURE_FAIL"), "1") == 0)
     {
       delete g;
       return last_error = cudaErrorStreamCaptureInvalidated;
@@ -460,16 +484,16 @@ cudaStreamEndCapture (cudaStream_t, cudaGraph_t *graph)
 cudaError_t
 cudaGraphInstantiate (cudaGraphExec_t *exec, cudaGraph_t graph, unsigned long long)
 {
-  if (graph == NULL || capture != NULL)
+  if (graph == NULL || capturing_here != NULL)
     return last_error = cudaErrorInvalidValue;
   *exec = new EmuGraph (*graph);
   return cudaSuccess;
 }
 
 cudaError_t
-cudaGraphLaunch (cudaGraphExec_t exec, cudaStream_t)
+cudaGraphLaunch (cudaGraphExec_t exec, cudaStream_t stream)
 {
-  if (exec == NULL || refused_in_capture ("cudaGraphLaunch"))
+  if (exec == NULL || emu_capturing (stream, "cudaGraphLaunch") || refused_in_capture ("cudaGraphLaunch"))
     return last_error = cudaErrorInvalidValue;
   n_graph_launches++;
   for (auto &w : exec->work)
@@ -491,7 +515,7 @@ cudaGraphExecDestroy (cudaGraphExec_t exec)
   return cudaSuccess;
 }
 
-/* Events: the one stream is synchronous, so an event is always reached. */
+/* Events: streams are synchronous, so an event is always reached. */
 struct EmuEvent
 {
   bool   recorded;
@@ -515,9 +539,10 @@ cudaEventElapsedTime (float *ms, cudaEvent_t start, cudaEvent_t end)
 }
 
 cudaError_t
-cudaEventRecord (cudaEvent_t event, cudaStream_t)
+cudaEventRecord (cudaEvent_t event, cudaStream_t stream)
 {
-  if (event == NULL || capture != NULL)   /* Lamina records none in a capture */
+  /* Lamina records none in a capture */
+  if (event == NULL || emu_capturing (stream, "cudaEventRecord") || capturing_here != NULL)
     return last_error = cudaErrorInvalidValue;
   event->recorded = true;
   event->when = g_get_monotonic_time ();
@@ -724,21 +749,22 @@ cudaFree (void *ptr)
 }
 
 cudaError_t
-cudaFreeAsync (void *ptr, cudaStream_t)
+cudaFreeAsync (void *ptr, cudaStream_t stream)
 {
+  stream_of (stream, "cudaFreeAsync");
   return cudaFree (ptr);
 }
 
 cudaError_t
-cudaMemsetAsync (void *ptr, int value, size_t bytes, cudaStream_t)
+cudaMemsetAsync (void *ptr, int value, size_t bytes, cudaStream_t stream)
 {
   {
     std::lock_guard<std::mutex> hold (alloc_lock);
     check_device (ptr, bytes, "cudaMemsetAsync");
   }
-  if (capture)
+  if (emu_capturing (stream, "cudaMemsetAsync"))
     {
-      emu_record ([ptr, value, bytes] () { memset (ptr, value, bytes); });
+      emu_record (stream, [ptr, value, bytes] () { memset (ptr, value, bytes); });
       return cudaSuccess;
     }
   memset (ptr, value, bytes);
@@ -746,7 +772,7 @@ cudaMemsetAsync (void *ptr, int value, size_t bytes, cudaStream_t)
 }
 
 cudaError_t
-cudaMemcpyAsync (void *dst, const void *src, size_t bytes, cudaMemcpyKind kind, cudaStream_t)
+cudaMemcpyAsync (void *dst, const void *src, size_t bytes, cudaMemcpyKind kind, cudaStream_t stream)
 {
   {
     std::lock_guard<std::mutex> hold (alloc_lock);
@@ -768,17 +794,17 @@ cudaMemcpyAsync (void *dst, const void *src, size_t bytes, cudaMemcpyKind kind, 
         return last_error = cudaErrorInvalidValue;
       }
   }
-  if (capture)
+  if (emu_capturing (stream, "cudaMemcpyAsync"))
     {
       /* the source is read when the graph runs, as on a GPU */
-      emu_record ([dst, src, bytes] () { memmove (dst, src, bytes); });
+      emu_record (stream, [dst, src, bytes] () { memmove (dst, src, bytes); });
       return cudaSuccess;
     }
   memmove (dst, src, bytes);
   return cudaSuccess;
 }
 
-/* The rest of the runtime: one device, one synchronous stream. */
+/* The rest of the runtime: one device, synchronous streams. */
 
 cudaError_t
 cudaGetLastError (void)
@@ -835,21 +861,30 @@ cudaGetDeviceProperties (cudaDeviceProp *prop, int device)
 cudaError_t
 cudaStreamCreateWithFlags (cudaStream_t *stream, int)
 {
-  *stream = (cudaStream_t) 1;
+  *stream = new EmuStream { NULL, false };
   return cudaSuccess;
 }
 
 cudaError_t
-cudaStreamDestroy (cudaStream_t)
+cudaStreamDestroy (cudaStream_t stream)
 {
+  if (emu_capturing (stream, "cudaStreamDestroy"))
+    die ("cudaStreamDestroy of a stream that captures");
+  delete (EmuStream *) stream;
   return cudaSuccess;
 }
 
 cudaError_t
-cudaStreamSynchronize (cudaStream_t)
+cudaStreamSynchronize (cudaStream_t stream)
 {
   if (refused_in_capture ("cudaStreamSynchronize"))
     return cudaErrorStreamCaptureUnsupported;
+  if (emu_capturing (stream, "cudaStreamSynchronize"))
+    {
+      /* another thread's capture: CUDA refuses the wait, and the capture is lost */
+      ((EmuStream *) stream)->invalidated = true;
+      return last_error = cudaErrorStreamCaptureUnsupported;
+    }
   return cudaSuccess;
 }
 
@@ -874,22 +909,30 @@ cudaFreeHost (void *ptr)
 
 /* cuBLAS */
 
+/* A handle keeps the stream its work goes to. */
+struct EmuHandle
+{
+  cudaStream_t stream;
+};
+
 cublasStatus_t
 cublasCreate (cublasHandle_t *handle)
 {
-  *handle = (cublasHandle_t) 1;
+  *handle = new EmuHandle { NULL };
   return CUBLAS_STATUS_SUCCESS;
 }
 
 cublasStatus_t
-cublasDestroy (cublasHandle_t)
+cublasDestroy (cublasHandle_t handle)
 {
+  delete (EmuHandle *) handle;
   return CUBLAS_STATUS_SUCCESS;
 }
 
 cublasStatus_t
-cublasSetStream (cublasHandle_t, cudaStream_t)
+cublasSetStream (cublasHandle_t handle, cudaStream_t stream)
 {
+  ((EmuHandle *) handle)->stream = stream;
   return CUBLAS_STATUS_SUCCESS;
 }
 
@@ -956,11 +999,12 @@ cublasSgemmStridedBatched (cublasHandle_t handle, cublasOperation_t ta, cublasOp
       size_t c_end = (size_t) ((m - 1) + (size_t) (n - 1) * ldc + (size_t) (count - 1) * strideC + 1);
       check_device (C, c_end * sizeof (float), "cublasSgemm (C)");
     }
-  if (capture)
+  cudaStream_t stream = ((EmuHandle *) handle)->stream;
+  if (emu_capturing (stream, "cublasSgemm"))
     {
       /* cuBLAS reads alpha and beta (host pointers) at the call */
       float al = *alpha, be = *beta;
-      emu_record ([=] () {
+      emu_record (stream, [=] () {
         cublasSgemmStridedBatched (handle, ta, tb, m, n, k, &al, A, lda, strideA, B, ldb, strideB,
                                    &be, C, ldc, strideC, count);
       });
@@ -1019,9 +1063,9 @@ struct EmuDnnTensor { int n, c, h, w; };
 struct EmuDnnConv { int pad_h, pad_w, u, v, math; };
 struct EmuDnnPerf { int algo, status; float time; size_t memory; int determinism, math_type, reserved[3]; };
 
-DNN int cudnnCreate (void **handle) { *handle = new int (1); return DNN_OK; }
-DNN int cudnnDestroy (void *handle) { delete (int *) handle; return DNN_OK; }
-DNN int cudnnSetStream (void *, cudaStream_t) { return DNN_OK; }
+DNN int cudnnCreate (void **handle) { *handle = new EmuHandle { NULL }; return DNN_OK; }
+DNN int cudnnDestroy (void *handle) { delete (EmuHandle *) handle; return DNN_OK; }
+DNN int cudnnSetStream (void *handle, cudaStream_t stream) { ((EmuHandle *) handle)->stream = stream; return DNN_OK; }
 
 DNN const char *
 cudnnGetErrorString (int status)
@@ -1189,7 +1233,7 @@ dnn_compute (DnnWhich which, EmuDnnTensor x, EmuDnnTensor w, EmuDnnConv c, EmuDn
 }
 
 static int
-dnn_run (DnnWhich which, const float *alpha, const EmuDnnTensor *x, const float *xp, const EmuDnnTensor *w,
+dnn_run (void *handle, DnnWhich which, const float *alpha, const EmuDnnTensor *x, const float *xp, const EmuDnnTensor *w,
          const float *wp, const EmuDnnConv *c, int algo, void *ws, size_t ws_bytes, const float *beta,
          const EmuDnnTensor *y, const float *yp, float *out)
 {
@@ -1224,9 +1268,10 @@ dnn_run (DnnWhich which, const float *alpha, const EmuDnnTensor *x, const float 
   float al = *alpha, be = *beta;
   EmuDnnTensor xd = *x, wd = *w, yd = *y;
   EmuDnnConv cd = *c;
-  if (capture)
+  cudaStream_t stream = ((EmuHandle *) handle)->stream;
+  if (emu_capturing (stream, name))
     {
-      emu_record ([=] () { dnn_compute (which, xd, wd, cd, yd, xp, wp, yp, out, al, be); });
+      emu_record (stream, [=] () { dnn_compute (which, xd, wd, cd, yd, xp, wp, yp, out, al, be); });
       return DNN_OK;
     }
   dnn_compute (which, xd, wd, cd, yd, xp, wp, yp, out, al, be);
@@ -1234,25 +1279,25 @@ dnn_run (DnnWhich which, const float *alpha, const EmuDnnTensor *x, const float 
 }
 
 DNN int
-cudnnConvolutionForward (void *, const float *alpha, EmuDnnTensor *xd, const float *x, EmuDnnTensor *wd,
+cudnnConvolutionForward (void *handle, const float *alpha, EmuDnnTensor *xd, const float *x, EmuDnnTensor *wd,
                          const float *w, EmuDnnConv *c, int algo, void *ws, size_t ws_bytes, const float *beta,
                          EmuDnnTensor *yd, float *y)
 {
-  return dnn_run (DNN_FORWARD, alpha, xd, x, wd, w, c, algo, ws, ws_bytes, beta, yd, NULL, y);
+  return dnn_run (handle, DNN_FORWARD, alpha, xd, x, wd, w, c, algo, ws, ws_bytes, beta, yd, NULL, y);
 }
 
 DNN int
-cudnnConvolutionBackwardData (void *, const float *alpha, EmuDnnTensor *wd, const float *w, EmuDnnTensor *dyd,
+cudnnConvolutionBackwardData (void *handle, const float *alpha, EmuDnnTensor *wd, const float *w, EmuDnnTensor *dyd,
                               const float *dy, EmuDnnConv *c, int algo, void *ws, size_t ws_bytes,
                               const float *beta, EmuDnnTensor *dxd, float *dx)
 {
-  return dnn_run (DNN_DATA, alpha, dxd, NULL, wd, w, c, algo, ws, ws_bytes, beta, dyd, dy, dx);
+  return dnn_run (handle, DNN_DATA, alpha, dxd, NULL, wd, w, c, algo, ws, ws_bytes, beta, dyd, dy, dx);
 }
 
 DNN int
-cudnnConvolutionBackwardFilter (void *, const float *alpha, EmuDnnTensor *xd, const float *x, EmuDnnTensor *dyd,
+cudnnConvolutionBackwardFilter (void *handle, const float *alpha, EmuDnnTensor *xd, const float *x, EmuDnnTensor *dyd,
                                 const float *dy, EmuDnnConv *c, int algo, void *ws, size_t ws_bytes,
                                 const float *beta, EmuDnnTensor *dwd, float *dw)
 {
-  return dnn_run (DNN_FILTER, alpha, xd, x, dwd, NULL, c, algo, ws, ws_bytes, beta, dyd, dy, dw);
+  return dnn_run (handle, DNN_FILTER, alpha, xd, x, dwd, NULL, c, algo, ws, ws_bytes, beta, dyd, dy, dw);
 }

@@ -179,16 +179,17 @@ static inline float    max (float a, float b)       { return fmaxf (a, b); }
 /* Launches */
 struct EmuCfg
 {
-  const char *kernel, *file;   /* where it was launched, for messages */
-  int         line;
-  dim3        grid, block;
+  const char  *kernel, *file;   /* where it was launched, for messages */
+  int          line;
+  dim3         grid, block;
+  cudaStream_t stream;
 };
 
 static inline EmuCfg
 emu_cfg (const char *kernel, const char *file, int line, dim3 grid, dim3 block,
-         size_t /* shared bytes */ = 0, cudaStream_t = 0)
+         size_t /* shared bytes */ = 0, cudaStream_t stream = 0)
 {
-  return EmuCfg { kernel, file, line, grid, block };
+  return EmuCfg { kernel, file, line, grid, block, stream };
 }
 
 /* Runs body once per thread of every block, block after block.
@@ -200,9 +201,10 @@ void emu_run (const EmuCfg &cfg, const std::vector<const void *> &pointers,
  * (or just past) a device allocation: a host pointer faults on a GPU. */
 void emu_check_pointer_arg (const EmuCfg &cfg, int index, const void *p);
 
-/* While a stream captures: records work for the graph instead of running it. */
-bool emu_capturing (void);
-void emu_record    (std::function<void ()> work);
+/* While a stream captures: records work for the graph instead of running
+ * it. emu_capturing dies for the default stream (0), naming what. */
+bool emu_capturing (cudaStream_t stream, const char *what);
+void emu_record    (cudaStream_t stream, std::function<void ()> work);
 
 /* As a real launch: the arguments are evaluated once, on the host, and
  * converted to the kernel's parameter types; every thread then gets its
@@ -228,11 +230,11 @@ emu_launch (const EmuCfg &cfg, void (*kernel) (P...), A &&...args)
     };
     (note (p), ...);
   }, params);
-  if (emu_capturing ())
+  if (emu_capturing (cfg.stream, cfg.kernel))
     {
       /* a graph keeps the arguments, as evaluated at the launch */
       EmuCfg c = cfg;
-      emu_record ([c, pointers, kernel, params] () {
+      emu_record (cfg.stream, [c, pointers, kernel, params] () {
         emu_run (c, pointers, [&] () { std::apply (kernel, params); });
       });
       return;

@@ -95,6 +95,8 @@ fill_kernel (float *x, int n, float v)
 
 /* Helpers */
 
+static cudaStream_t s0;   /* the tests' stream: the default one is refused */
+
 #define N 200   /* two blocks of 128, the second partly filled */
 
 static float *
@@ -102,14 +104,14 @@ device_copy (const float *host, int n)
 {
   void *d = NULL;
   g_assert_cmpint (cudaMalloc (&d, n * sizeof (float)), ==, cudaSuccess);
-  g_assert_cmpint (cudaMemcpyAsync (d, host, n * sizeof (float), cudaMemcpyHostToDevice, 0), ==, cudaSuccess);
+  g_assert_cmpint (cudaMemcpyAsync (d, host, n * sizeof (float), cudaMemcpyHostToDevice, s0), ==, cudaSuccess);
   return (float *) d;
 }
 
 static void
 read_back (float *host, const float *d, int n)
 {
-  g_assert_cmpint (cudaMemcpyAsync (host, d, n * sizeof (float), cudaMemcpyDeviceToHost, 0), ==, cudaSuccess);
+  g_assert_cmpint (cudaMemcpyAsync (host, d, n * sizeof (float), cudaMemcpyDeviceToHost, s0), ==, cudaSuccess);
 }
 
 static void
@@ -138,7 +140,7 @@ test_race_hidden_in_order (void)
   float h[N];
   ones (h, N);
   float *d = device_copy (h, N);
-  racy_neighbour_kernel<<<(N + 127) / 128, 128>>> (d, N);
+  racy_neighbour_kernel<<<(N + 127) / 128, 128, 0, s0>>> (d, N);
   g_assert_cmpint (cudaGetLastError (), ==, cudaSuccess);
   read_back (h, d, N);
   for (int i = 0; i < N; i++)
@@ -156,7 +158,7 @@ test_race_caught (void)
       float h[N];
       ones (h, N);
       float *d = device_copy (h, N);
-      racy_neighbour_kernel<<<(N + 127) / 128, 128>>> (d, N);
+      racy_neighbour_kernel<<<(N + 127) / 128, 128, 0, s0>>> (d, N);
       return;
     }
   g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
@@ -182,8 +184,8 @@ test_race_free (void)
       for (int i = 0; i < N; i++)
         h[i] = (float) i;
       float *d = device_copy (h, N), *dy = device_copy (h, N), *ds = device_copy (h, 1);
-      neighbour_kernel<<<(N + 127) / 128, 128>>> (d, dy, N);
-      block_sum_kernel<<<1, 128>>> (d, ds, N);
+      neighbour_kernel<<<(N + 127) / 128, 128, 0, s0>>> (d, dy, N);
+      block_sum_kernel<<<1, 128, 0, s0>>> (d, ds, N);
       g_assert_cmpint (cudaGetLastError (), ==, cudaSuccess);
       read_back (y, dy, N);
       read_back (s, ds, 1);
@@ -207,10 +209,10 @@ test_shared_unwritten (void)
   float h[2];
   ones (h, 2);
   float *d = device_copy (h, 2);
-  unwritten_shared_kernel<<<1, 128>>> (d);   /* every slot written: 128 */
+  unwritten_shared_kernel<<<1, 128, 0, s0>>> (d);   /* every slot written: 128 */
   read_back (h, d, 1);
   g_assert_cmpfloat (h[0], ==, 128.0f);
-  unwritten_shared_kernel<<<2, 64>>> (d);
+  unwritten_shared_kernel<<<2, 64, 0, s0>>> (d);
   read_back (h, d, 2);
 #if defined(__SANITIZE_ADDRESS__)
   g_test_message ("ASan build: __shared__ memory is not filled with NaN (ASan guards it instead)");
@@ -230,7 +232,7 @@ test_host_pointer (void)
     {
       expect_abort ();
       float *host = g_new0 (float, N);
-      fill_kernel<<<1, 128>>> (host, N, 1.0f);
+      fill_kernel<<<1, 128, 0, s0>>> (host, N, 1.0f);
       return;
     }
   g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
@@ -250,7 +252,7 @@ test_freed_pointer (void)
       ones (h, N);
       float *d = device_copy (h, N);
       cudaFree (d);
-      fill_kernel<<<1, 128>>> (d, N, 1.0f);
+      fill_kernel<<<1, 128, 0, s0>>> (d, N, 1.0f);
       return;
     }
   g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
@@ -268,6 +270,7 @@ bad_gemm (gboolean host_c, int ldb)
   float *da = device_copy (a, 6), *dc = host_c ? c : device_copy (a, 4);
   cublasHandle_t handle;
   cublasCreate (&handle);
+  cublasSetStream (handle, s0);
   float alpha = 1, beta = 0;
   cublasSgemm (handle, CUBLAS_OP_N, CUBLAS_OP_N, 2, 2, 3, &alpha, da, 2, da, ldb, &beta, dc, 2);
 }
@@ -309,7 +312,7 @@ test_divergent_barrier (void)
       expect_abort ();
       float h[32];
       float *d = device_copy (h, 32);
-      divergent_barrier_kernel<<<1, 32>>> (d);
+      divergent_barrier_kernel<<<1, 32, 0, s0>>> (d);
       return;
     }
   g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
@@ -324,7 +327,7 @@ test_invalid_configuration (void)
   float h[N];
   ones (h, N);
   float *d = device_copy (h, N);
-  fill_kernel<<<1, 2048>>> (d, N, 5.0f);   /* over 1024 threads a block */
+  fill_kernel<<<1, 2048, 0, s0>>> (d, N, 5.0f);   /* over 1024 threads a block */
   g_assert_cmpint (cudaGetLastError (), ==, cudaErrorInvalidConfiguration);
   g_assert_cmpint (cudaGetLastError (), ==, cudaSuccess);
   read_back (h, d, N);
@@ -332,10 +335,101 @@ test_invalid_configuration (void)
   cudaFree (d);
 }
 
+/* Streams */
+
+static void
+test_default_stream (void)
+{
+  if (g_test_subprocess ())
+    {
+      expect_abort ();
+      float h[N];
+      ones (h, N);
+      float *d = device_copy (h, N);
+      fill_kernel<<<1, 128>>> (d, N, 2.0f);
+      return;
+    }
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_failed ();
+  g_test_trap_assert_stderr ("*lam-cuda-emu: fill_kernel on the default stream (0): each backend has its own stream*");
+}
+
+typedef struct {
+  cudaStream_t stream;
+  float       *d;
+  cudaError_t  malloc_err, sync_err, own_sync_err;
+} OtherThread;
+
+/* While the main thread captures s0: work on another stream runs at once,
+ * and that thread may allocate and wait for its own stream. */
+static gpointer
+other_thread (gpointer data)
+{
+  OtherThread *o = (OtherThread *) data;
+  void *p = NULL;
+  fill_kernel<<<2, 128, 0, o->stream>>> (o->d, N, 3.0f);
+  o->malloc_err = cudaMalloc (&p, 64);
+  cudaFree (p);
+  o->own_sync_err = cudaStreamSynchronize (o->stream);
+  o->sync_err = cudaStreamSynchronize (s0);   /* the capturing one: refused */
+  cudaGetLastError ();
+  return NULL;
+}
+
+static void
+test_capture_per_stream (void)
+{
+  float h[N];
+  ones (h, N);
+  float *d = device_copy (h, N), *e = device_copy (h, N);
+  OtherThread o = { NULL, e, 0, 0, 0 };
+  g_assert_cmpint (cudaStreamCreateWithFlags (&o.stream, cudaStreamNonBlocking), ==, cudaSuccess);
+
+  g_assert_cmpint (cudaStreamBeginCapture (s0, cudaStreamCaptureModeThreadLocal), ==, cudaSuccess);
+  fill_kernel<<<2, 128, 0, s0>>> (d, N, 2.0f);   /* recorded, not run */
+  g_thread_join (g_thread_new ("other", other_thread, &o));
+  cudaGraph_t graph = NULL;
+  /* the other thread's wait on s0 invalidated the capture */
+  g_assert_cmpint (cudaStreamEndCapture (s0, &graph), ==, cudaErrorStreamCaptureInvalidated);
+  g_assert_null (graph);
+  g_assert_cmpint (cudaGetLastError (), ==, cudaErrorStreamCaptureInvalidated);
+  g_assert_cmpint (o.malloc_err, ==, cudaSuccess);
+  g_assert_cmpint (o.own_sync_err, ==, cudaSuccess);
+  g_assert_cmpint (o.sync_err, ==, cudaErrorStreamCaptureUnsupported);
+  read_back (h, d, N);
+  g_assert_cmpfloat (h[N - 1], ==, 1.0f);   /* the capture's kernel never ran */
+  read_back (h, e, N);
+  g_assert_cmpfloat (h[N - 1], ==, 3.0f);   /* the other stream's did */
+
+  /* without the other thread's wait: the graph replays the kernel */
+  o.d = e;
+  g_assert_cmpint (cudaStreamBeginCapture (s0, cudaStreamCaptureModeThreadLocal), ==, cudaSuccess);
+  fill_kernel<<<2, 128, 0, s0>>> (d, N, 2.0f);
+  g_assert_cmpint (cudaMalloc ((void **) &o.d, 4), ==, cudaErrorStreamCaptureUnsupported);   /* this thread: refused */
+  g_assert_cmpint (cudaStreamEndCapture (s0, &graph), ==, cudaErrorStreamCaptureInvalidated);
+  g_assert_cmpint (cudaGetLastError (), ==, cudaErrorStreamCaptureInvalidated);
+  g_assert_cmpint (cudaStreamBeginCapture (s0, cudaStreamCaptureModeThreadLocal), ==, cudaSuccess);
+  fill_kernel<<<2, 128, 0, s0>>> (d, N, 2.0f);
+  g_assert_cmpint (cudaStreamEndCapture (s0, &graph), ==, cudaSuccess);
+  cudaGraphExec_t exec = NULL;
+  g_assert_cmpint (cudaGraphInstantiate (&exec, graph, 0), ==, cudaSuccess);
+  read_back (h, d, N);
+  g_assert_cmpfloat (h[N - 1], ==, 1.0f);
+  g_assert_cmpint (cudaGraphLaunch (exec, s0), ==, cudaSuccess);
+  read_back (h, d, N);
+  g_assert_cmpfloat (h[N - 1], ==, 2.0f);
+  cudaGraphExecDestroy (exec);
+  cudaGraphDestroy (graph);
+  cudaStreamDestroy (o.stream);
+  cudaFree (d);
+  cudaFree (e);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
+  g_assert_cmpint (cudaStreamCreateWithFlags (&s0, cudaStreamNonBlocking), ==, cudaSuccess);
   /* the race check only where a test turns it on */
   g_unsetenv ("EMU_RACECHECK");
   g_test_add_func ("/emu/race/hidden-in-order", test_race_hidden_in_order);
@@ -348,5 +442,7 @@ main (int argc, char **argv)
   g_test_add_func ("/emu/pointer/gemm-past-the-end", test_gemm_past_the_end);
   g_test_add_func ("/emu/launch/divergent-barrier", test_divergent_barrier);
   g_test_add_func ("/emu/launch/invalid-configuration", test_invalid_configuration);
+  g_test_add_func ("/emu/stream/default-refused", test_default_stream);
+  g_test_add_func ("/emu/stream/capture-per-stream", test_capture_per_stream);
   return g_test_run ();
 }
