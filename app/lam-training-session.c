@@ -79,8 +79,6 @@ typedef struct {
   LamTrainerState     state;
   char               *error;
   guint               idle_id;
-  gint64              waited_us;     /* the worker's waits for copies, in all */
-  gint                copying;       /* atomic: snapshot tasks taking copies */
   LamTrainingSession *session;       /* main thread only; NULL once the run is dropped */
 } Link;
 
@@ -629,24 +627,10 @@ static void
 on_worker_metrics (LamTrainer *t, const LamMetrics *m, gpointer data)
 {
   Link *link = data;
-  gint64 t0;
 
   lower_thread_priority ();
   g_mutex_lock (&link->lock);
   g_array_append_vals (link->pending, m, 1);
-  g_mutex_unlock (&link->lock);
-  if (g_atomic_int_get (&link->copying) == 0)
-    return;
-  /* The worker takes the trainer's lock again at once for the next
-   * step, and a mutex is not fair: a snapshot could wait for seconds.
-   * So while one copies, the worker waits here, between two steps,
-   * which also makes all of a snapshot's copies come from one step.
-   * Bounded, in case a copy is slow. (After lam-views-demo.) */
-  t0 = g_get_monotonic_time ();
-  for (int i = 0; g_atomic_int_get (&link->copying) > 0 && i < 400; i++)
-    g_usleep (250);
-  g_mutex_lock (&link->lock);
-  link->waited_us += g_get_monotonic_time () - t0;
   g_mutex_unlock (&link->lock);
 }
 
@@ -1620,16 +1604,11 @@ lam_training_session_get_step (LamTrainingSession *self)
 double
 lam_training_session_get_copy_wait (LamTrainingSession *self)
 {
-  gint64 us;
-
   g_return_val_if_fail (LAM_IS_TRAINING_SESSION (self), 0);
 
   if (self->run == NULL)
     return 0;
-  g_mutex_lock (&self->run->link->lock);
-  us = self->run->link->waited_us;
-  g_mutex_unlock (&self->run->link->lock);
-  return us / 1e6;
+  return lam_trainer_views_wait (self->run->trainer);
 }
 
 int
@@ -2168,8 +2147,8 @@ snapshot_thread (GTask *task, gpointer source, gpointer data, GCancellable *canc
   s->graph = g;
   s->view_set = vs != NULL ? lam_dataset_ref (vs) : NULL;
   s->sample = -1;
-  g_atomic_int_inc (&run->link->copying);
-  s->step = lam_trainer_step_count (t);
+  /* every copy below from this one step */
+  s->step = lam_trainer_views_hold (t);
 
   if ((job->req.what & LAM_SNAPSHOT_WEIGHTS) && job->req.weights_node != NULL)
     {
@@ -2260,7 +2239,7 @@ snapshot_thread (GTask *task, gpointer source, gpointer data, GCancellable *canc
           g_clear_error (&error);
         }
     }
-  g_atomic_int_add (&run->link->copying, -1);
+  lam_trainer_views_release (t);
   job->snap = s;
   g_task_return_boolean (task, TRUE);
 }

@@ -139,6 +139,7 @@ private_net (LamTrainer *t, LamBackend **be_out, GError **error)
       lam_backend_free (be);
       return NULL;
     }
+  lam_trainer_views_hold (t);   /* every tensor from one step */
   for (guint i = 0; i < lam_net_n_tensors (net); i++)
     {
       const LamTensorInfo *ti = lam_net_tensor (net, i);
@@ -147,6 +148,7 @@ private_net (LamTrainer *t, LamBackend **be_out, GError **error)
       if (data)
         be->ops->upload (be, base + ti->offset, data, ti->n * sizeof (float));
     }
+  lam_trainer_views_release (t);
   *be_out = be;
   return net;
 }

@@ -94,9 +94,6 @@ gboolean    lam_trainer_step       (LamTrainer *t, LamMetrics *out, GError **err
 /* Loss and accuracy over a whole dataset in evaluation mode. */
 gboolean    lam_trainer_evaluate   (LamTrainer *t, LamDataset *ds, double *loss,
                                     double *accuracy, GError **error);
-/* Class predictions for a dataset (n ints), evaluation mode. */
-gboolean    lam_trainer_predict    (LamTrainer *t, LamDataset *ds, gint32 *pred,
-                                    GError **error);
 
 /* Threaded use. */
 void        lam_trainer_set_callbacks (LamTrainer *t, LamMetricsFunc metrics,
@@ -110,9 +107,29 @@ LamTrainerState lam_trainer_state  (LamTrainer *t);
 void        lam_trainer_set_lr     (LamTrainer *t, float lr);  /* from the next step */
 void        lam_trainer_reset_weights (LamTrainer *t, guint64 seed);
 
-/* Consistent host copies, taken between steps. Returns newly allocated
- * floats (g_free) and the tensor's shape. */
+/* For the views, from any thread: copies of the weights and forward
+ * passes in evaluation mode, taken between two steps. Each call below
+ * takes the weights of the last step done; between lam_trainer_views_hold
+ * and lam_trainer_views_release (nested, one thread at a time) they all
+ * use those of one step, the one hold returns. On a GPU the views work
+ * on a mirror of the network, with a stream of its own: training waits
+ * only for the hold's copy of the weights, and goes on while the views
+ * compute. On the CPU a hold keeps training waiting until the release.
+ * Views run unfused nets: a Dense or Conv2D before its ReLU gives its own
+ * outputs, before the activation. */
+int         lam_trainer_views_hold    (LamTrainer *t);
+void        lam_trainer_views_release (LamTrainer *t);
+/* Whether the views run on a mirror (after the first hold). */
+gboolean    lam_trainer_views_mirrored (LamTrainer *t);
+/* Seconds the worker has waited for the lock that the views (and saves,
+ * evaluations, ...) take between its steps, since the trainer was made. */
+double      lam_trainer_views_wait    (LamTrainer *t);
+
+/* The tensor's values (g_free) and its shape. */
 float      *lam_trainer_copy_tensor (LamTrainer *t, const char *name, int *ndim, int shape[4]);
+/* Class predictions for a dataset (n ints). */
+gboolean    lam_trainer_predict    (LamTrainer *t, LamDataset *ds, gint32 *pred,
+                                    GError **error);
 /* Activations of every node for one sample (evaluation mode): returns an
  * array of n_nodes float buffers (NULL where a node has no output), each
  * of that node's out_shape size. Free with lam_trainer_free_activations. */

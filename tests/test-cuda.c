@@ -1387,6 +1387,25 @@ test_graphs_threaded (void)
   LamNet *net = lam_trainer_net (t);
   const char *name = lam_net_tensor (net, 0)->name;
   lam_trainer_start (t);
+  /* The views work on a mirror with a stream of its own: during a hold
+   * the worker goes on replaying its steps, and the hold's copies stay
+   * those of one step. */
+  {
+    int held = lam_trainer_views_hold (t), ndim, shape[4];
+    g_assert_true (lam_trainer_views_mirrored (t));
+    g_autofree float *a = lam_trainer_copy_tensor (t, name, &ndim, shape);
+    gint64 end = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+    while (lam_trainer_step_count (t) < held + 2 && lam_trainer_state (t) == LAM_TRAINER_RUNNING &&
+           g_get_monotonic_time () < end)
+      g_usleep (1000);
+    g_assert_cmpint (lam_trainer_step_count (t), >=, held + 2);
+    float **acts = lam_trainer_activations (t, s.val, 0, &error);
+    g_assert_no_error (error);
+    lam_trainer_free_activations (t, acts);
+    g_autofree float *b = lam_trainer_copy_tensor (t, name, &ndim, shape);
+    g_assert_cmpmem (a, lam_net_tensor (net, 0)->n * sizeof (float), b, lam_net_tensor (net, 0)->n * sizeof (float));
+    lam_trainer_views_release (t);
+  }
   int copies = 0;
   while (lam_trainer_state (t) != LAM_TRAINER_FINISHED)
     {

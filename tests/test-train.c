@@ -789,6 +789,142 @@ test_diverge (void)
 /* ------------------------------------------------------------------ */
 /* Prediction */
 
+/* The views' copies of one hold come from one step. With a mirror
+ * (LAMINA_VIEW_MIRROR=1; the default on a GPU) training goes on during a
+ * hold; without (the CPU's default) it waits for the release. Either way
+ * the views' answers are those of the trainer's own nets. */
+static void
+views_hold_check (gboolean mirror)
+{
+  LamTrainConfig c;
+  config_init (&c, "moons", 1000, LAM_OPT_SGD, 0.05f, 10000, 16, 1);
+  c.opt.momentum = 0.9f;
+  c.threads = 2;
+  g_auto(LamDataSplits) s = { 0 };
+  open_data (&c, &s);
+  g_autoptr(LamGraph) g = mlp2d (16, 2, TRUE, LAM_LAYER_SOFTMAX_XENT);
+  g_setenv ("LAMINA_VIEW_MIRROR", mirror ? "1" : "0", TRUE);
+  g_autoptr(LamTrainer) t = new_trainer (g, &c, &s);
+  g_unsetenv ("LAMINA_VIEW_MIRROR");
+  LamNet *net = lam_trainer_net (t);
+  const LamTensorInfo *w1 = lam_net_find_tensor (net, "dense1.weight");
+  const LamTensorInfo *rv = lam_net_find_tensor (net, "bn1.running_var");
+  const LamGraph *ng = lam_net_graph (net);
+  int i_d2 = lam_graph_index_of (ng, "dense2"), i_d3 = lam_graph_index_of (ng, "dense3");
+  g_autoptr(GError) error = NULL;
+
+  g_array_unref (run_steps (t, 3));
+  gsize np = lam_net_n_params (net), ns = lam_net_n_state (net);
+  g_autofree float *p3 = g_new (float, np), *s3 = g_new (float, ns);
+  lam_net_read_params (net, p3);
+  lam_net_read_state (net, s3);
+
+  g_assert_cmpint (lam_trainer_views_hold (t), ==, 3);
+  g_assert_true (lam_trainer_views_mirrored (t) == mirror);
+  g_assert_cmpint (lam_trainer_views_hold (t), ==, 3);   /* nested */
+  lam_trainer_views_release (t);
+  g_autofree float *a3 = NULL;
+  if (mirror)
+    {
+      /* the trainer steps on; the hold's copies stay at step 3 */
+      g_array_unref (run_steps (t, 1));
+      g_autofree float *p4 = g_new (float, np);
+      lam_net_read_params (net, p4);
+      g_assert_true (memcmp (p3, p4, np * sizeof (float)) != 0);
+    }
+  g_autofree float *hw = lam_trainer_copy_tensor (t, "dense1.weight", NULL, NULL);
+  g_autofree float *hv = lam_trainer_copy_tensor (t, "bn1.running_var", NULL, NULL);
+  g_assert_true (memcmp (hw, p3 + w1->offset, w1->n * sizeof (float)) == 0);
+  g_assert_true (memcmp (hv, s3 + rv->offset, rv->n * sizeof (float)) == 0);
+  float **acts = lam_trainer_activations (t, s.test, 5, &error);
+  g_assert_no_error (error);
+  g_autofree gint32 *pred = g_new (gint32, s.test->n);
+  g_assert_true (lam_trainer_predict (t, s.test, pred, &error));
+  g_assert_no_error (error);
+  /* Dense2 runs fused with its ReLU in training; the views see its own
+   * outputs at every batch size, the trainer's included (16 samples) */
+  g_autoptr(LamDataset) first = lam_dataset_slice (s.test, 0, 16);
+  g_autofree float *d2 = g_new (float, 16 * 16), *d3 = g_new (float, 16 * 2);
+  int nodes[2] = { i_d2, i_d3 };
+  float *outs[2] = { d2, d3 };
+  g_assert_true (lam_trainer_node_outputs (t, first, nodes, 2, outs, &error));
+  g_assert_no_error (error);
+  lam_trainer_views_release (t);
+
+  int negative = 0;
+  for (int k = 0; k < 16; k++)
+    {
+      negative += d2[5 * 16 + k] < 0;
+      g_assert_cmpfloat_with_epsilon (d2[5 * 16 + k], acts[i_d2][k], 1e-5);
+    }
+  g_assert_cmpint (negative, >, 0);
+  for (int o = 0; o < 2; o++)
+    g_assert_cmpfloat_with_epsilon (d3[5 * 2 + o], acts[i_d3][o], 1e-5);
+  g_assert_cmpint (pred[5], ==, acts[i_d3][1] > acts[i_d3][0]);
+  a3 = g_memdup2 (acts[i_d3], 2 * sizeof (float));
+  lam_trainer_free_activations (t, acts);
+
+  /* after the release: the last step's */
+  g_autofree float *pn = g_new (float, np);
+  lam_net_read_params (net, pn);
+  g_autofree float *nw = lam_trainer_copy_tensor (t, "dense1.weight", NULL, NULL);
+  g_assert_true (memcmp (nw, pn + w1->offset, w1->n * sizeof (float)) == 0);
+
+  /* A trainer without a mirror, three steps from the same seed: the same
+   * outputs, to the bit (one thread or two give one run) */
+  {
+    g_setenv ("LAMINA_VIEW_MIRROR", "0", TRUE);
+    g_autoptr(LamTrainer) u = new_trainer (g, &c, &s);
+    g_unsetenv ("LAMINA_VIEW_MIRROR");
+    g_array_unref (run_steps (u, 3));
+    float **b = lam_trainer_activations (u, s.test, 5, &error);
+    g_assert_no_error (error);
+    g_assert_false (lam_trainer_views_mirrored (u));
+    g_assert_true (memcmp (b[i_d3], a3, 2 * sizeof (float)) == 0);
+    lam_trainer_free_activations (u, b);
+  }
+
+  /* Threaded: a hold of 0.2 s. With a mirror the worker steps on; without,
+   * it waits, and says so. */
+  Watch w;
+  watch_init (&w, t);
+  lam_trainer_start (t);
+  wait_steps (&w, 3);
+  double waited0 = lam_trainer_views_wait (t);
+  int held = lam_trainer_views_hold (t);
+  g_autofree float *c1 = lam_trainer_copy_tensor (t, "dense1.weight", NULL, NULL);
+  g_usleep (200000);
+  int during = lam_trainer_step_count (t) - held;
+  g_autofree float *c2 = lam_trainer_copy_tensor (t, "dense1.weight", NULL, NULL);
+  g_assert_true (memcmp (c1, c2, w1->n * sizeof (float)) == 0);
+  lam_trainer_views_release (t);
+  wait_steps (&w, (int) n_metrics (&w) + 3);
+  lam_trainer_stop (t);
+  double waited = lam_trainer_views_wait (t) - waited0;
+  g_test_message ("%s: %d steps during the hold; the worker waited %.3f s", mirror ? "mirror" : "no mirror",
+                  during, waited);
+  if (mirror)
+    g_assert_cmpint (during, >, 3);
+  else
+    {
+      g_assert_cmpint (during, <=, 1);   /* the step in progress at the hold */
+      g_assert_cmpfloat (waited, >, 0.15);
+    }
+  watch_clear (&w);
+}
+
+static void
+test_views_hold (void)
+{
+  views_hold_check (FALSE);
+}
+
+static void
+test_views_mirror (void)
+{
+  views_hold_check (TRUE);
+}
+
 static void
 test_predict (void)
 {
@@ -927,6 +1063,8 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/train/threaded-finish", test_threaded_finish);
   g_test_add_func ("/engine/train/diverge", test_diverge);
   g_test_add_func ("/engine/train/predict", test_predict);
+  g_test_add_func ("/engine/train/views/hold", test_views_hold);
+  g_test_add_func ("/engine/train/views/mirror", test_views_mirror);
   g_test_add_func ("/engine/train/fashion-mnist/limit", test_fashion_limit);
   g_test_add_func ("/engine/train/fashion-mnist/lenet5-convergence", test_lenet_convergence);
 

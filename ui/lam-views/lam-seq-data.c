@@ -268,9 +268,13 @@ lam_seq_trace_from_trainer (LamTrainer *t, LamDataset *ds, int sample, const cha
   T = in->out_shape.d[0];
   F = in->out_shape.d[1];
 
-  if (!copy_tensors (t, node, F, tensors, &n, error))
+  lam_trainer_views_hold (t);   /* the weights and activations of one step */
+  gboolean copied = copy_tensors (t, node, F, tensors, &n, error);
+  if (copied)
+    acts = lam_trainer_activations (t, ds, sample, error);
+  lam_trainer_views_release (t);
+  if (!copied)
     goto out;
-  acts = lam_trainer_activations (t, ds, sample, error);
   if (acts == NULL || acts[ii] == NULL || acts[ni] == NULL)
     {
       if (acts != NULL)

@@ -46,7 +46,6 @@ typedef struct {
   LamMetrics      last;
   gboolean        have_last;
   LamTrainerState state;
-  gint            copying;    /* atomic: the refresh task is taking copies */
 } Run;
 
 static void
@@ -58,11 +57,6 @@ run_metrics_cb (LamTrainer *t, const LamMetrics *m, gpointer data)
   run->last = *m;
   run->have_last = TRUE;
   g_mutex_unlock (&run->lock);
-  /* While the refresh task copies, the worker waits here, between two
-   * steps, so that the weights and the activations of one refresh come
-   * from the same step (see lam-views-demo.c). Bounded. */
-  for (int i = 0; g_atomic_int_get (&run->copying) > 0 && i < 400; i++)
-    g_usleep (250);
 }
 
 static void
@@ -222,10 +216,8 @@ refresh_thread (GTask *task, gpointer source, gpointer data, GCancellable *cance
 
   if (r->rnn && r->rnn_node)
     {
-      g_atomic_int_inc (&r->rnn->copying);
       r->trace = lam_seq_trace_from_trainer (r->rnn->trainer, r->val, r->sample, r->rnn_node,
                                              NULL, &error);
-      g_atomic_int_add (&r->rnn->copying, -1);
       if (r->trace == NULL)
         g_warning ("trace: %s", error->message);
       g_clear_error (&error);
@@ -233,11 +225,8 @@ refresh_thread (GTask *task, gpointer source, gpointer data, GCancellable *cance
   r->rnn_ms = (g_get_monotonic_time () - t0) / 1000.0;
   if (r->attn && r->attn_node)
     {
-      /* its tensors come one copy at a time: hold the worker meanwhile */
-      g_atomic_int_inc (&r->attn->copying);
       r->att = lam_seq_attention_for_sample (r->attn->trainer, r->val, r->sample, r->attn_node,
                                              &r->heads, &r->steps, &error);
-      g_atomic_int_add (&r->attn->copying, -1);
       if (r->att == NULL)
         g_warning ("attention: %s", error->message);
     }

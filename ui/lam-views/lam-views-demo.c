@@ -44,7 +44,6 @@ typedef struct {
   LamTrainerState state;
   char           *error;
   guint           pace_us;    /* sleep per step: a 2-D set otherwise learns in 0.1 s */
-  gint            copying;    /* atomic: the refresh task is taking copies */
 } Run;
 
 static void
@@ -57,13 +56,6 @@ run_metrics_cb (LamTrainer *t, const LamMetrics *m, gpointer data)
   g_mutex_unlock (&run->lock);
   if (run->pace_us)
     g_usleep (run->pace_us);
-  /* The worker takes the trainer's lock again at once for the next step,
-   * and a mutex is not fair: a reader can wait for seconds (measured up
-   * to 1.6 s for LeNet-5). So while the refresh task copies, the worker
-   * waits here, between two steps, which also makes all of a refresh's
-   * copies come from the same step. Bounded, in case a copy fails. */
-  for (int i = 0; g_atomic_int_get (&run->copying) > 0 && i < 400; i++)
-    g_usleep (250);
 }
 
 static void
@@ -236,7 +228,8 @@ refresh_thread (GTask *task, gpointer source, gpointer data, GCancellable *cance
   if (r->cnn)
     {
       LamTrainer *t = r->cnn->trainer;
-      g_atomic_int_inc (&r->cnn->copying);
+      /* all of a refresh's copies from one step */
+      lam_trainer_views_hold (t);
       r->weights = lam_view_copy_weights (t, r->filter_node, &r->ndim, r->shape, &r->in_c,
                                           &r->in_h, &r->in_w);
       r->acts = lam_trainer_activations (t, r->val, r->sample, &error);
@@ -248,7 +241,7 @@ refresh_thread (GTask *task, gpointer source, gpointer data, GCancellable *cance
       if (r->confusion)
         r->pred = lam_view_predict (t, r->val, NULL);
       r->confusion_ms = (g_get_monotonic_time () - t0) / 1000.0 - r->cnn_ms;
-      g_atomic_int_add (&r->cnn->copying, -1);
+      lam_trainer_views_release (t);
     }
   if (r->flat)
     {
@@ -256,7 +249,6 @@ refresh_thread (GTask *task, gpointer source, gpointer data, GCancellable *cance
       r->flat_classes = r->flat->data.train->n_classes;
       r->field = g_new (float, GRID * GRID * r->flat_classes);
       r->units_node = hidden ? g_strdup (hidden->name) : NULL;
-      g_atomic_int_inc (&r->flat->copying);
       if (!lam_view_grid_evaluate (r->flat->trainer, r->grid, r->field, r->flat_classes,
                                    r->units_node, r->units_node ? &r->units : NULL,
                                    r->units_node ? &r->n_units : NULL, &error))
@@ -264,7 +256,6 @@ refresh_thread (GTask *task, gpointer source, gpointer data, GCancellable *cance
           g_warning ("2-D field: %s", error->message);
           g_clear_pointer (&r->field, g_free);
         }
-      g_atomic_int_add (&r->flat->copying, -1);
     }
   r->ms = (g_get_monotonic_time () - t0) / 1000.0;
   g_task_return_boolean (task, TRUE);
