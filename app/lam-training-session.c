@@ -408,6 +408,23 @@ static guint signals[N_SIGNALS];
 static void continue_request (LamTrainingSession *self);
 static void drain (LamTrainingSession *self, Link *link);
 
+/* A dataset's name for people: "Fashion-MNIST", "Spiral", "IDX files" */
+static char *
+data_title (const char *name)
+{
+  char *title;
+
+  if (g_strcmp0 (name, "fashion-mnist") == 0)
+    return g_strdup ("Fashion-MNIST");
+  if (g_strcmp0 (name, "idx") == 0)
+    return g_strdup ("IDX files");
+  if (name == NULL || name[0] == '\0')
+    return g_strdup ("the data");
+  title = g_strdup (name);
+  title[0] = g_ascii_toupper (title[0]);
+  return title;
+}
+
 static const LamTrainConfig *
 config (LamTrainingSession *self)
 {
@@ -1107,7 +1124,8 @@ continue_request (LamTrainingSession *self)
   if (!self->data_ready && self->data_error == NULL)
     {
       g_free (self->preparing_what);
-      self->preparing_what = g_strdup_printf ("Loading %s…", config (self)->data.name);
+      g_autofree char *title = data_title (config (self)->data.name);
+      self->preparing_what = g_strdup_printf ("Loading %s…", title);
       emit_changed (self);
       return;   /* data_done comes back here */
     }
@@ -1683,19 +1701,21 @@ lam_training_session_dup_status_detail (LamTrainingSession *self)
 
   if (self->state == LAM_SESSION_PREPARING)
     return g_strdup (self->preparing_what != NULL ? self->preparing_what : "");
-  if (self->state == LAM_SESSION_FAILED && self->error != NULL)
-    return g_strdup (self->error);
+  /* a failure's message: in the panel's problem box, not here again */
   if (!self->has_last)
     {
       if (self->data_ready)
         {
           g_autofree char *n_train = lam_format_count (self->data.train->n);
           g_autofree char *n_val = lam_format_count (self->data.val ? self->data.val->n : 0);
-          return g_strdup_printf ("%s: %s training and %s validation samples", config (self)->data.name,
-                                  n_train, n_val);
+          g_autofree char *title = data_title (config (self)->data.name);
+          return g_strdup_printf ("%s: %s training and %s validation samples", title, n_train, n_val);
         }
       if ((self->data_key != NULL && self->data_error == NULL) || self->data_timeout_id != 0)
-        return g_strdup_printf ("Loading %s…", config (self)->data.name);
+        {
+          g_autofree char *title = data_title (config (self)->data.name);
+          return g_strdup_printf ("Loading %s…", title);
+        }
       return g_strdup ("");
     }
   step = lam_format_count (m->step);

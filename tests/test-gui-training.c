@@ -1084,6 +1084,12 @@ test_diverge (void)
   g_assert_nonnull (strstr (problem, "diverged"));
   g_assert_nonnull (strstr (problem, "lower the learning rate"));
   g_assert_cmpstr (lam_training_panel_get_status_title (win->training_panel), ==, "Training failed");
+  /* the message once, in the problem box: not again under the title */
+  {
+    g_autofree char *detail = lam_training_session_dup_status_detail (win->session);
+    g_test_message ("detail: %s", detail);
+    g_assert_null (strstr (detail, "diverged"));
+  }
 
   /* the window stays usable: edit, lower the rate, train again */
   g_assert_true (lam_graph_view_get_editable (win->graph_view));
