@@ -42,6 +42,7 @@ typedef struct {
   GRecMutex   lock;        /* one view thread at a time, for a whole hold */
   int         holds;       /* nested holds of the lock's owner */
   gboolean    has_lock;    /* the hold keeps the trainer's lock (no mirror) */
+  GThread    *lock_owner;  /* then its thread (atomic) */
   int         step;        /* the step the held weights come from */
   gboolean    want_mirror;
   Place       mirror;      /* be == NULL: none (yet) */
@@ -99,6 +100,10 @@ struct _LamTrainer {
 static void
 reader_lock (LamTrainer *t)
 {
+  /* a hold without a mirror keeps the lock: taking it again would hang */
+  if (G_UNLIKELY (g_atomic_pointer_get (&t->views.lock_owner) == g_thread_self ()))
+    g_error ("a trainer call that waits for the training's lock (a step, an evaluation, a save or load, "
+             "a weights reset) made within lam_trainer_views_hold, which keeps that lock on the CPU");
   g_atomic_int_inc (&t->readers);
   g_mutex_lock (&t->lock);
   g_atomic_int_dec_and_test (&t->readers);
@@ -893,7 +898,8 @@ lam_trainer_reset_weights (LamTrainer *t, guint64 seed)
  * keeps the trainer's own lock instead, and the worker waits for the
  * views' work: a mirror there would run it on one thread beside the
  * worker's, for longer (bench/lam-bench-views, LeNet-5, views 10 times a
- * second: 0.964 of the speed without views, against 0.930 with a mirror).
+ * second, two runs: 0.964 and 0.954 of the speed without views, against
+ * 0.930 and 0.946 with a mirror).
  * LAMINA_VIEW_MIRROR=1 makes a mirror on the CPU too, and =0 none on a
  * GPU. Either way the views run unfused nets (lam-net.h), so a Dense
  * before its ReLU shows its own values. */
@@ -972,6 +978,7 @@ lam_trainer_views_hold (LamTrainer *t)
     {
       reader_lock (t);
       v->has_lock = TRUE;
+      g_atomic_pointer_set (&v->lock_owner, g_thread_self ());
       v->step = t->global_step;
     }
   return v->step;
@@ -987,13 +994,17 @@ lam_trainer_views_release (LamTrainer *t)
       if (v->has_lock)
         {
           v->has_lock = FALSE;
+          g_atomic_pointer_set (&v->lock_owner, NULL);
           g_mutex_unlock (&t->lock);
         }
       if (v->broken)
         {
-          /* made anew at the next hold: its backend's error is sticky */
+          /* its backend's error is sticky; a mirror made anew would most
+           * likely fail again (memory), and cost a setup a refresh */
           mirror_free (&v->mirror);
           v->broken = FALSE;
+          v->no_mirror = g_strdup ("the mirror failed");
+          g_debug ("views: the mirror failed; on the trainer's own nets from now on");
         }
     }
   g_rec_mutex_unlock (&v->lock);
@@ -1048,9 +1059,14 @@ lam_trainer_copy_tensor (LamTrainer *t, const char *name, int *ndim, int shape[4
   float *out = NULL;
   if (ti != NULL)
     {
-      out = g_new (float, MAX (ti->n, 1));
+      out = g_new0 (float, MAX (ti->n, 1));
       float *base = ti->trainable ? lam_net_params (p.net) : lam_net_state (p.net);
       p.be->ops->download (p.be, out, base + ti->offset, ti->n * sizeof (float));
+      if (!views_ok (t, &p, NULL))
+        g_clear_pointer (&out, g_free);
+    }
+  if (out != NULL)
+    {
       if (ndim)
         *ndim = ti->ndim;
       if (shape)

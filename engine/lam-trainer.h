@@ -114,12 +114,16 @@ void        lam_trainer_reset_weights (LamTrainer *t, guint64 seed);
  * use those of one step, the one hold returns. On a GPU the views work
  * on a mirror of the network, with a stream of its own: training waits
  * only for the hold's copy of the weights, and goes on while the views
- * compute. On the CPU a hold keeps training waiting until the release.
- * Views run unfused nets: a Dense or Conv2D before its ReLU gives its own
- * outputs, before the activation. */
+ * compute. On the CPU, with LAMINA_VIEW_MIRROR=0, or where no mirror can
+ * be made (or one failed: memory), a hold keeps the training's lock
+ * until the release: within it, do not step, evaluate, save, load, reset,
+ * stop or wait for steps (the program ends with a message where it would
+ * hang). No hold may span lam_trainer_free. Views run unfused nets: a
+ * Dense or Conv2D before its ReLU gives its own outputs, before the
+ * activation. */
 int         lam_trainer_views_hold    (LamTrainer *t);
 void        lam_trainer_views_release (LamTrainer *t);
-/* Whether the views run on a mirror (after the first hold). */
+/* Whether the views run on a mirror (known after the first hold). */
 gboolean    lam_trainer_views_mirrored (LamTrainer *t);
 /* Seconds the worker has waited for the lock that the views (and saves,
  * evaluations, ...) take between its steps, since the trainer was made. */

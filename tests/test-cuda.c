@@ -1386,14 +1386,20 @@ test_graphs_threaded (void)
   g_assert_no_error (error);
   LamNet *net = lam_trainer_net (t);
   const char *name = lam_net_tensor (net, 0)->name;
-  lam_trainer_start (t);
   /* The views work on a mirror with a stream of its own: during a hold
    * the worker goes on replaying its steps, and the hold's copies stay
-   * those of one step. */
+   * those of one step (here the first, the initial weights). */
   {
+    const LamTensorInfo *ti = lam_net_tensor (net, 0);
+    g_autofree float *p0 = g_new (float, lam_net_n_params (net));
+    lam_net_read_params (net, p0);
     int held = lam_trainer_views_hold (t), ndim, shape[4];
+    g_assert_cmpint (held, ==, 0);
     g_assert_true (lam_trainer_views_mirrored (t));
+    lam_trainer_start (t);
     g_autofree float *a = lam_trainer_copy_tensor (t, name, &ndim, shape);
+    g_assert_nonnull (a);
+    g_assert_cmpmem (a, ti->n * sizeof (float), p0 + ti->offset, ti->n * sizeof (float));
     gint64 end = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
     while (lam_trainer_step_count (t) < held + 2 && lam_trainer_state (t) == LAM_TRAINER_RUNNING &&
            g_get_monotonic_time () < end)

@@ -10,6 +10,7 @@
 
 #include <math.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <glib.h>
@@ -913,6 +914,69 @@ views_hold_check (gboolean mirror)
   watch_clear (&w);
 }
 
+/* A mirror that cannot be made (no memory for its network): the views
+ * use the trainer's nets, between its steps, and say so. */
+static void
+test_views_mirror_fails (void)
+{
+  LamTrainConfig c;
+  config_init (&c, "moons", 1000, LAM_OPT_SGD, 0.05f, 10, 16, 1);
+  g_auto(LamDataSplits) s = { 0 };
+  open_data (&c, &s);
+  g_autoptr(LamGraph) g = mlp2d (16, 2, TRUE, LAM_LAYER_SOFTMAX_XENT);
+  g_setenv ("LAMINA_VIEW_MIRROR", "1", TRUE);
+  g_autoptr(LamTrainer) t = new_trainer (g, &c, &s);
+  g_unsetenv ("LAMINA_VIEW_MIRROR");
+  g_array_unref (run_steps (t, 2));
+  LamNet *net = lam_trainer_net (t);
+  const LamTensorInfo *w1 = lam_net_find_tensor (net, "dense1.weight");
+  g_autofree float *p = g_new (float, lam_net_n_params (net));
+  lam_net_read_params (net, p);
+
+  g_setenv ("LAMINA_HOST_MEMORY", "1", TRUE);   /* no room for a second network */
+  g_assert_cmpint (lam_trainer_views_hold (t), ==, 2);
+  g_unsetenv ("LAMINA_HOST_MEMORY");
+  g_assert_false (lam_trainer_views_mirrored (t));
+  g_autofree float *w = lam_trainer_copy_tensor (t, "dense1.weight", NULL, NULL);
+  g_assert_nonnull (w);
+  g_assert_true (memcmp (w, p + w1->offset, w1->n * sizeof (float)) == 0);
+  g_autoptr(GError) error = NULL;
+  float **acts = lam_trainer_activations (t, s.test, 0, &error);
+  g_assert_no_error (error);
+  lam_trainer_free_activations (t, acts);
+  lam_trainer_views_release (t);
+  /* and later holds too, without trying again */
+  lam_trainer_views_hold (t);
+  g_assert_false (lam_trainer_views_mirrored (t));
+  lam_trainer_views_release (t);
+}
+
+/* A step within a hold that keeps the training's lock would hang: it
+ * ends the program with a message instead. */
+static void
+test_views_step_in_hold (void)
+{
+  if (g_test_subprocess ())
+    {
+      struct rlimit no_core = { 0, 0 };   /* the abort is the point: no core file */
+      setrlimit (RLIMIT_CORE, &no_core);
+      LamTrainConfig c;
+      config_init (&c, "moons", 200, LAM_OPT_SGD, 0.05f, 10, 16, 1);
+      g_auto(LamDataSplits) s = { 0 };
+      open_data (&c, &s);
+      g_autoptr(LamGraph) g = mlp2d (8, 2, FALSE, LAM_LAYER_SOFTMAX_XENT);
+      g_setenv ("LAMINA_VIEW_MIRROR", "0", TRUE);
+      g_autoptr(LamTrainer) t = new_trainer (g, &c, &s);
+      lam_trainer_views_hold (t);
+      LamMetrics m;
+      lam_trainer_step (t, &m, NULL);
+      return;
+    }
+  g_test_trap_subprocess (NULL, 10 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_failed ();
+  g_test_trap_assert_stderr ("*made within lam_trainer_views_hold, which keeps that lock on the CPU*");
+}
+
 static void
 test_views_hold (void)
 {
@@ -1065,6 +1129,8 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/train/predict", test_predict);
   g_test_add_func ("/engine/train/views/hold", test_views_hold);
   g_test_add_func ("/engine/train/views/mirror", test_views_mirror);
+  g_test_add_func ("/engine/train/views/mirror-fails", test_views_mirror_fails);
+  g_test_add_func ("/engine/train/views/step-in-hold", test_views_step_in_hold);
   g_test_add_func ("/engine/train/fashion-mnist/limit", test_fashion_limit);
   g_test_add_func ("/engine/train/fashion-mnist/lenet5-convergence", test_lenet_convergence);
 

@@ -401,13 +401,13 @@ test_capture_per_stream (void)
   read_back (h, e, N);
   g_assert_cmpfloat (h[N - 1], ==, 3.0f);   /* the other stream's did */
 
-  /* without the other thread's wait: the graph replays the kernel */
-  o.d = e;
+  /* the capturing thread's own allocation invalidates a capture too */
   g_assert_cmpint (cudaStreamBeginCapture (s0, cudaStreamCaptureModeThreadLocal), ==, cudaSuccess);
   fill_kernel<<<2, 128, 0, s0>>> (d, N, 2.0f);
   g_assert_cmpint (cudaMalloc ((void **) &o.d, 4), ==, cudaErrorStreamCaptureUnsupported);   /* this thread: refused */
   g_assert_cmpint (cudaStreamEndCapture (s0, &graph), ==, cudaErrorStreamCaptureInvalidated);
   g_assert_cmpint (cudaGetLastError (), ==, cudaErrorStreamCaptureInvalidated);
+  /* a clean capture: the graph replays the kernel */
   g_assert_cmpint (cudaStreamBeginCapture (s0, cudaStreamCaptureModeThreadLocal), ==, cudaSuccess);
   fill_kernel<<<2, 128, 0, s0>>> (d, N, 2.0f);
   g_assert_cmpint (cudaStreamEndCapture (s0, &graph), ==, cudaSuccess);

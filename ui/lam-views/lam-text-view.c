@@ -299,8 +299,10 @@ follow_tick (gpointer data)
   LamTextView *self = data;
   int step = -1;
 
-  /* nothing new once training stops: same weights, same seed, same text */
-  g_mutex_lock (&self->source->lock);
+  /* nothing new once training stops: same weights, same seed, same text;
+   * busy writing (which may wait for the views' copies): the next tick */
+  if (!g_mutex_trylock (&self->source->lock))
+    return G_SOURCE_CONTINUE;
   if (self->source->trainer)
     step = lam_trainer_step_count (self->source->trainer);
   g_mutex_unlock (&self->source->lock);
