@@ -332,8 +332,8 @@ run_grid (bool reverse)
 
 static void run_grid_both_ways (const std::vector<const void *> &pointers);
 
-void
-emu_run (const EmuCfg &cfg, const std::vector<const void *> &pointers, const std::function<void ()> &body)
+bool
+emu_launch_ok (const EmuCfg &cfg)
 {
   const dim3 &g = cfg.grid, &b = cfg.block;
   unsigned long nt = (unsigned long) b.x * b.y * b.z;
@@ -344,9 +344,21 @@ emu_run (const EmuCfg &cfg, const std::vector<const void *> &pointers, const std
       fprintf (stderr, "lam-cuda-emu: %s, launched at %s:%d: invalid configuration grid (%u,%u,%u) block (%u,%u,%u)\n",
                cfg.kernel, cfg.file, cfg.line, g.x, g.y, g.z, b.x, b.y, b.z);
       last_error = cudaErrorInvalidConfiguration;
-      return;
+      return false;
     }
+  return true;
+}
 
+void
+emu_run (const EmuCfg &cfg, const std::vector<const void *> &pointers, const std::function<void ()> &body)
+{
+  const dim3 &g = cfg.grid, &b = cfg.block;
+  unsigned long nt = (unsigned long) b.x * b.y * b.z;
+
+  /* checked at the launch; freed since, while the launch waited in its
+   * queue (a free on another stream, say)? */
+  for (const void *p : pointers)
+    emu_check_still_device (p, 0, cfg.kernel);
   std::lock_guard<std::mutex> hold (launch_lock);
 #if !EMU_ASAN
   static bool catching = false;
@@ -393,14 +405,24 @@ report (void)
 
 /* Streams, stream capture and graphs
  *
- * Work runs when it is issued, so each stream is synchronous; what a
- * stream keeps is its capture. While a stream captures, the work issued
- * to it (from any thread) is recorded into the graph being built; work
- * on other streams runs. What cannot be captured (waits, cudaMalloc,
- * cudaFree) fails and invalidates the capture when the capturing thread
- * calls it, as in CUDA's thread-local mode: other threads may. Work on
- * the default stream (0) is refused outright: each Lamina backend has a
- * stream of its own, and work on the wrong one would race on a GPU. */
+ * Work issued to a stream (launches, copies, memsets, GEMMs, convolutions,
+ * graph launches, frees) waits in the stream's queue, in order, until
+ * something makes the host wait for it: cudaStreamSynchronize or
+ * cudaEventSynchronize for that stream, a copy to or from pageable host
+ * memory (synchronous in CUDA), and cudaFree, cudaFreeHost or
+ * cudaGraphExecDestroy for every stream. So a host that reads results it
+ * did not wait for, or rewrites pinned memory that a queued copy still
+ * reads, or a stream that needs another's work without waiting for it,
+ * sees what it would on a GPU: the old bytes. (EMU_SYNC=1 runs work when
+ * it is issued instead.) Streams never run their work concurrently.
+ *
+ * While a stream captures, the work issued to it (from any thread) is
+ * recorded into the graph being built instead. What cannot be captured
+ * (waits, cudaMalloc, cudaFree) fails and invalidates the capture when
+ * the capturing thread calls it, as in CUDA's thread-local mode: other
+ * threads may. Work on the default stream (0) is refused outright: each
+ * Lamina backend has a stream of its own, and work on the wrong one would
+ * race on a GPU. */
 
 struct EmuGraph
 {
@@ -409,9 +431,15 @@ struct EmuGraph
 
 struct EmuStream
 {
-  EmuGraph *capture;       /* being recorded, or NULL */
-  bool      invalidated;
+  EmuGraph  *capture = NULL;      /* being recorded, or NULL */
+  bool       invalidated = false;
+  std::mutex queue_lock;          /* guards queue */
+  std::vector<std::function<void ()>> queue;
+  std::mutex run_lock;            /* one thread runs the queue at a time, in order */
 };
+
+static std::mutex streams_lock;   /* guards streams; held while all are flushed */
+static std::vector<EmuStream *> streams;
 
 /* the stream this thread captures, or NULL */
 static thread_local EmuStream *capturing_here;
@@ -424,16 +452,62 @@ stream_of (cudaStream_t stream, const char *what)
   return (EmuStream *) stream;
 }
 
-bool
+static bool
 emu_capturing (cudaStream_t stream, const char *what)
 {
   return stream_of (stream, what)->capture != NULL;
 }
 
-void
-emu_record (cudaStream_t stream, std::function<void ()> work)
+static bool
+synchronous (void)
 {
-  ((EmuStream *) stream)->capture->work.push_back (std::move (work));
+  static int sync = -1;
+  if (sync < 0)
+    sync = g_strcmp0 (g_getenv ("EMU_SYNC"), "1") == 0;
+  return sync;
+}
+
+void
+emu_submit (cudaStream_t stream, const char *what, std::function<void ()> work)
+{
+  EmuStream *s = stream_of (stream, what);
+  if (s->capture != NULL)
+    s->capture->work.push_back (std::move (work));
+  else if (synchronous ())
+    work ();
+  else
+    {
+      std::lock_guard<std::mutex> hold (s->queue_lock);
+      s->queue.push_back (std::move (work));
+    }
+}
+
+/* Runs what s has queued: the stream catches up with the host. */
+static void
+flush (EmuStream *s)
+{
+  std::lock_guard<std::mutex> running (s->run_lock);
+  for (;;)
+    {
+      std::vector<std::function<void ()>> work;
+      {
+        std::lock_guard<std::mutex> hold (s->queue_lock);
+        work.swap (s->queue);
+      }
+      if (work.empty ())
+        return;
+      for (auto &w : work)
+        w ();
+    }
+}
+
+/* The whole device catches up (cudaFree, cudaFreeHost...). */
+static void
+flush_all (void)
+{
+  std::lock_guard<std::mutex> hold (streams_lock);
+  for (EmuStream *s : streams)
+    flush (s);
 }
 
 /* For calls that a capturing thread may not make. */
@@ -496,8 +570,10 @@ cudaGraphLaunch (cudaGraphExec_t exec, cudaStream_t stream)
   if (exec == NULL || emu_capturing (stream, "cudaGraphLaunch") || refused_in_capture ("cudaGraphLaunch"))
     return last_error = cudaErrorInvalidValue;
   n_graph_launches++;
-  for (auto &w : exec->work)
-    w ();
+  emu_submit (stream, "cudaGraphLaunch", [exec] () {
+    for (auto &w : exec->work)
+      w ();
+  });
   return cudaSuccess;
 }
 
@@ -511,21 +587,23 @@ cudaGraphDestroy (cudaGraph_t graph)
 cudaError_t
 cudaGraphExecDestroy (cudaGraphExec_t exec)
 {
+  flush_all ();   /* a queued launch of it runs first */
   delete exec;
   return cudaSuccess;
 }
 
-/* Events: streams are synchronous, so an event is always reached. */
+/* Events: reached when the stream runs the work queued before them. */
 struct EmuEvent
 {
-  bool   recorded;
-  gint64 when;
+  bool       recorded;    /* reached */
+  gint64     when;
+  EmuStream *stream;      /* of the last record */
 };
 
 cudaError_t
 cudaEventCreateWithFlags (cudaEvent_t *event, unsigned)
 {
-  *event = new EmuEvent { false, 0 };
+  *event = new EmuEvent { false, 0, NULL };
   return cudaSuccess;
 }
 
@@ -544,8 +622,12 @@ cudaEventRecord (cudaEvent_t event, cudaStream_t stream)
   /* Lamina records none in a capture */
   if (event == NULL || emu_capturing (stream, "cudaEventRecord") || capturing_here != NULL)
     return last_error = cudaErrorInvalidValue;
-  event->recorded = true;
-  event->when = g_get_monotonic_time ();
+  event->recorded = false;
+  event->stream = (EmuStream *) stream;
+  emu_submit (stream, "cudaEventRecord", [event] () {
+    event->recorded = true;
+    event->when = g_get_monotonic_time ();
+  });
   return cudaSuccess;
 }
 
@@ -556,12 +638,19 @@ cudaEventSynchronize (cudaEvent_t event)
     return last_error = cudaErrorInvalidValue;
   if (refused_in_capture ("cudaEventSynchronize"))
     return cudaErrorStreamCaptureUnsupported;
+  {
+    std::lock_guard<std::mutex> hold (streams_lock);
+    if (std::find (streams.begin (), streams.end (), event->stream) != streams.end ())
+      flush (event->stream);
+  }
   return cudaSuccess;
 }
 
 cudaError_t
 cudaEventDestroy (cudaEvent_t event)
 {
+  if (event != NULL && event->stream != NULL)
+    flush_all ();   /* a record of it may be queued */
   delete event;
   return cudaSuccess;
 }
@@ -580,6 +669,20 @@ typedef struct {
 
 static std::mutex alloc_lock;
 static std::map<const char *, Alloc> allocs;   /* by the pointer handed out */
+static std::map<const char *, size_t> pinned;  /* cudaHostAlloc's, by pointer: bytes */
+
+/* Whether [p, p + n) lies in one block of pinned host memory. */
+static bool
+is_pinned (const void *p, size_t n)
+{
+  std::lock_guard<std::mutex> hold (alloc_lock);
+  const char *c = (const char *) p;
+  auto it = pinned.upper_bound (c);
+  if (it == pinned.begin ())
+    return false;
+  --it;
+  return c >= it->first && n <= it->second && (size_t) (c - it->first) <= it->second - n;
+}
 
 /* Whether [p, p + n) lies in one allocation. Call with alloc_lock held. */
 static bool
@@ -605,6 +708,15 @@ check_host (const void *p, size_t n, const char *what)
 {
   if (n > 0 && is_device (p, 1))
     die ("%s: the host pointer %p is device memory", what, p);
+}
+
+void
+emu_check_still_device (const void *p, size_t n, const char *what)
+{
+  std::lock_guard<std::mutex> hold (alloc_lock);
+  if (!is_device (p, n))
+    die ("%s, when its stream ran it: %zu bytes at %p are no longer device memory (freed while the work "
+         "waited in its stream's queue: a free, or a stream that did not wait for another)", what, n, p);
 }
 
 void
@@ -732,6 +844,17 @@ cudaMalloc (void **ptr, size_t bytes)
   return cudaSuccess;
 }
 
+static void
+free_now (void *ptr, const char *what)
+{
+  std::lock_guard<std::mutex> hold (alloc_lock);
+  auto it = allocs.find ((const char *) ptr);
+  if (it == allocs.end ())
+    die ("%s of %p, which cudaMalloc did not return (or which was freed)", what, ptr);
+  munmap (it->second.map, it->second.map_len);
+  allocs.erase (it);
+}
+
 cudaError_t
 cudaFree (void *ptr)
 {
@@ -739,20 +862,24 @@ cudaFree (void *ptr)
     return cudaSuccess;
   if (refused_in_capture ("cudaFree"))
     return cudaErrorStreamCaptureUnsupported;
-  std::lock_guard<std::mutex> hold (alloc_lock);
-  auto it = allocs.find ((const char *) ptr);
-  if (it == allocs.end ())
-    die ("cudaFree of %p, which cudaMalloc did not return (or which was freed)", ptr);
-  munmap (it->second.map, it->second.map_len);
-  allocs.erase (it);
+  flush_all ();   /* as CUDA: the device is done with it first */
+  free_now (ptr, "cudaFree");
   return cudaSuccess;
 }
 
+/* Freed when the stream reaches it: work queued before may still use it. */
 cudaError_t
 cudaFreeAsync (void *ptr, cudaStream_t stream)
 {
-  stream_of (stream, "cudaFreeAsync");
-  return cudaFree (ptr);
+  if (ptr == NULL)
+    return cudaSuccess;
+  {
+    std::lock_guard<std::mutex> hold (alloc_lock);
+    if (allocs.find ((const char *) ptr) == allocs.end ())
+      die ("cudaFreeAsync of %p, which cudaMalloc did not return (or which was freed)", ptr);
+  }
+  emu_submit (stream, "cudaFreeAsync", [ptr] () { free_now (ptr, "cudaFreeAsync"); });
+  return cudaSuccess;
 }
 
 cudaError_t
@@ -762,12 +889,10 @@ cudaMemsetAsync (void *ptr, int value, size_t bytes, cudaStream_t stream)
     std::lock_guard<std::mutex> hold (alloc_lock);
     check_device (ptr, bytes, "cudaMemsetAsync");
   }
-  if (emu_capturing (stream, "cudaMemsetAsync"))
-    {
-      emu_record (stream, [ptr, value, bytes] () { memset (ptr, value, bytes); });
-      return cudaSuccess;
-    }
-  memset (ptr, value, bytes);
+  emu_submit (stream, "cudaMemsetAsync", [ptr, value, bytes] () {
+    emu_check_still_device (ptr, bytes, "cudaMemsetAsync");
+    memset (ptr, value, bytes);
+  });
   return cudaSuccess;
 }
 
@@ -794,17 +919,29 @@ cudaMemcpyAsync (void *dst, const void *src, size_t bytes, cudaMemcpyKind kind, 
         return last_error = cudaErrorInvalidValue;
       }
   }
-  if (emu_capturing (stream, "cudaMemcpyAsync"))
+  /* Pageable host memory, as CUDA: a copy to it returns when it is done,
+   * and a copy from it once the stream's earlier work is (the bytes are
+   * then staged). Pinned memory (cudaHostAlloc) is read or written when
+   * the stream gets there, as any queued work; so is device memory. */
+  const void *host = kind == cudaMemcpyHostToDevice ? src : kind == cudaMemcpyDeviceToHost ? dst : NULL;
+  if (host != NULL && !is_pinned (host, bytes) && !emu_capturing (stream, "cudaMemcpyAsync"))
     {
-      /* the source is read when the graph runs, as on a GPU */
-      emu_record (stream, [dst, src, bytes] () { memmove (dst, src, bytes); });
+      flush (stream_of (stream, "cudaMemcpyAsync"));
+      memmove (dst, src, bytes);
       return cudaSuccess;
     }
-  memmove (dst, src, bytes);
+  /* (captured: the source is read when the graph runs, as on a GPU) */
+  emu_submit (stream, "cudaMemcpyAsync", [dst, src, bytes, kind] () {
+    if (kind != cudaMemcpyHostToDevice)
+      emu_check_still_device (src, bytes, "cudaMemcpyAsync");
+    if (kind != cudaMemcpyDeviceToHost)
+      emu_check_still_device (dst, bytes, "cudaMemcpyAsync");
+    memmove (dst, src, bytes);
+  });
   return cudaSuccess;
 }
 
-/* The rest of the runtime: one device, synchronous streams. */
+/* The rest of the runtime: one device, streams run at the host's waits. */
 
 cudaError_t
 cudaGetLastError (void)
@@ -861,7 +998,10 @@ cudaGetDeviceProperties (cudaDeviceProp *prop, int device)
 cudaError_t
 cudaStreamCreateWithFlags (cudaStream_t *stream, int)
 {
-  *stream = new EmuStream { NULL, false };
+  EmuStream *s = new EmuStream;
+  std::lock_guard<std::mutex> hold (streams_lock);
+  streams.push_back (s);
+  *stream = s;
   return cudaSuccess;
 }
 
@@ -870,7 +1010,11 @@ cudaStreamDestroy (cudaStream_t stream)
 {
   if (emu_capturing (stream, "cudaStreamDestroy"))
     die ("cudaStreamDestroy of a stream that captures");
-  delete (EmuStream *) stream;
+  EmuStream *s = (EmuStream *) stream;
+  std::lock_guard<std::mutex> hold (streams_lock);
+  flush (s);   /* as CUDA: its work still completes */
+  streams.erase (std::find (streams.begin (), streams.end (), s));
+  delete s;
   return cudaSuccess;
 }
 
@@ -885,6 +1029,7 @@ cudaStreamSynchronize (cudaStream_t stream)
       ((EmuStream *) stream)->invalidated = true;
       return last_error = cudaErrorStreamCaptureUnsupported;
     }
+  flush ((EmuStream *) stream);
   return cudaSuccess;
 }
 
@@ -897,12 +1042,22 @@ cudaHostAlloc (void **ptr, size_t bytes, unsigned)
     return last_error = cudaErrorMemoryAllocation;
   *ptr = g_malloc (bytes ? bytes : 1);
   memset (*ptr, 0xff, bytes);
+  std::lock_guard<std::mutex> hold (alloc_lock);
+  pinned[(const char *) *ptr] = bytes;
   return cudaSuccess;
 }
 
 cudaError_t
 cudaFreeHost (void *ptr)
 {
+  if (ptr == NULL)
+    return cudaSuccess;
+  flush_all ();   /* queued copies may read or write it */
+  {
+    std::lock_guard<std::mutex> hold (alloc_lock);
+    if (pinned.erase ((const char *) ptr) == 0)
+      die ("cudaFreeHost of %p, which cudaHostAlloc did not return (or which was freed)", ptr);
+  }
   g_free (ptr);
   return cudaSuccess;
 }
@@ -962,6 +1117,10 @@ cublasGetStatusString (cublasStatus_t status)
     }
 }
 
+static void gemm_now (cublasOperation_t ta, cublasOperation_t tb, int m, int n, int k, float alpha,
+                      const float *A, int lda, long long strideA, const float *B, int ldb, long long strideB,
+                      float beta, float *C, int ldc, long long strideC, int count);
+
 /* Column-major, as cuBLAS, with its argument checks; beta == 0 never
  * reads C. A plain triple loop: slow, and its rounding is not cuBLAS's. */
 cublasStatus_t
@@ -999,17 +1158,28 @@ cublasSgemmStridedBatched (cublasHandle_t handle, cublasOperation_t ta, cublasOp
       size_t c_end = (size_t) ((m - 1) + (size_t) (n - 1) * ldc + (size_t) (count - 1) * strideC + 1);
       check_device (C, c_end * sizeof (float), "cublasSgemm (C)");
     }
-  cudaStream_t stream = ((EmuHandle *) handle)->stream;
-  if (emu_capturing (stream, "cublasSgemm"))
-    {
-      /* cuBLAS reads alpha and beta (host pointers) at the call */
-      float al = *alpha, be = *beta;
-      emu_record (stream, [=] () {
-        cublasSgemmStridedBatched (handle, ta, tb, m, n, k, &al, A, lda, strideA, B, ldb, strideB,
-                                   &be, C, ldc, strideC, count);
-      });
-      return CUBLAS_STATUS_SUCCESS;
-    }
+  /* cuBLAS reads alpha and beta (host pointers) at the call */
+  float al = *alpha, be = *beta;
+  emu_submit (((EmuHandle *) handle)->stream, "cublasSgemm", [=] () {
+    if (m > 0 && n > 0 && count > 0)
+      {
+        if (k > 0)
+          {
+            emu_check_still_device (A, 0, "cublasSgemm (A)");
+            emu_check_still_device (B, 0, "cublasSgemm (B)");
+          }
+        emu_check_still_device (C, 0, "cublasSgemm (C)");
+      }
+    gemm_now (ta, tb, m, n, k, al, A, lda, strideA, B, ldb, strideB, be, C, ldc, strideC, count);
+  });
+  return CUBLAS_STATUS_SUCCESS;
+}
+
+static void
+gemm_now (cublasOperation_t ta, cublasOperation_t tb, int m, int n, int k, float alpha, const float *A,
+          int lda, long long strideA, const float *B, int ldb, long long strideB, float beta, float *C, int ldc,
+          long long strideC, int count)
+{
   for (int c = 0; c < count; c++)
     {
       const float *a = A + c * strideA, *b = B + c * strideB;
@@ -1022,10 +1192,9 @@ cublasSgemmStridedBatched (cublasHandle_t handle, cublasOperation_t ta, cublasOp
               t += (ta == CUBLAS_OP_N ? a[i + (size_t) l * lda] : a[l + (size_t) i * lda]) *
                    (tb == CUBLAS_OP_N ? b[l + (size_t) j * ldb] : b[j + (size_t) l * ldb]);
             float *o = cc + i + (size_t) j * ldc;
-            *o = *alpha * t + (*beta == 0.0f ? 0.0f : *beta * *o);
+            *o = alpha * t + (beta == 0.0f ? 0.0f : beta * *o);
           }
     }
-  return CUBLAS_STATUS_SUCCESS;
 }
 
 cublasStatus_t
@@ -1268,13 +1437,13 @@ dnn_run (void *handle, DnnWhich which, const float *alpha, const EmuDnnTensor *x
   float al = *alpha, be = *beta;
   EmuDnnTensor xd = *x, wd = *w, yd = *y;
   EmuDnnConv cd = *c;
-  cudaStream_t stream = ((EmuHandle *) handle)->stream;
-  if (emu_capturing (stream, name))
-    {
-      emu_record (stream, [=] () { dnn_compute (which, xd, wd, cd, yd, xp, wp, yp, out, al, be); });
-      return DNN_OK;
-    }
-  dnn_compute (which, xd, wd, cd, yd, xp, wp, yp, out, al, be);
+  emu_submit (((EmuHandle *) handle)->stream, name,
+              [=] () {
+                for (const void *p : { (const void *) xp, (const void *) wp, (const void *) yp, (const void *) out })
+                  if (p != NULL)
+                    emu_check_still_device (p, 0, name);
+                dnn_compute (which, xd, wd, cd, yd, xp, wp, yp, out, al, be);
+              });
   return DNN_OK;
 }
 

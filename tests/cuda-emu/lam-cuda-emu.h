@@ -105,10 +105,12 @@ cudaError_t cudaMemsetAsync           (void *ptr, int value, size_t bytes, cudaS
 cudaError_t cudaMemcpyAsync           (void *dst, const void *src, size_t bytes, cudaMemcpyKind kind,
                                        cudaStream_t stream);
 cudaError_t cudaGetLastError          (void);
-/* Pinned host memory: plain host memory here, never device memory. */
+/* Pinned host memory: plain host memory here, never device memory; copies
+ * to and from it wait in their stream's queue, as on a GPU, where copies
+ * with pageable memory are synchronous. */
 cudaError_t cudaHostAlloc             (void **ptr, size_t bytes, unsigned flags);
 cudaError_t cudaFreeHost              (void *ptr);
-/* Events: everything has finished by the time a call returns. */
+/* Events: reached when their stream runs the work queued before them. */
 cudaError_t cudaEventCreateWithFlags  (cudaEvent_t *event, unsigned flags);
 cudaError_t cudaEventRecord           (cudaEvent_t event, cudaStream_t stream);
 cudaError_t cudaEventSynchronize      (cudaEvent_t event);
@@ -200,11 +202,17 @@ void emu_run (const EmuCfg &cfg, const std::vector<const void *> &pointers,
 /* Dies unless every pointer argument of a launch is NULL or points into
  * (or just past) a device allocation: a host pointer faults on a GPU. */
 void emu_check_pointer_arg (const EmuCfg &cfg, int index, const void *p);
+/* Dies unless [p, p + n) is still inside one device allocation, when
+ * queued work runs. */
+void emu_check_still_device (const void *p, size_t n, const char *what);
 
-/* While a stream captures: records work for the graph instead of running
- * it. emu_capturing dies for the default stream (0), naming what. */
-bool emu_capturing (cudaStream_t stream, const char *what);
-void emu_record    (cudaStream_t stream, std::function<void ()> work);
+/* Work for a stream: queued until the host waits for the stream, or
+ * recorded while the stream captures (lam-cuda-emu.cc). Dies for the
+ * default stream (0), naming what. */
+void emu_submit    (cudaStream_t stream, const char *what, std::function<void ()> work);
+/* A launch's configuration, checked when it is launched: FALSE (with
+ * cudaGetLastError's answer set) when CUDA would refuse it. */
+bool emu_launch_ok (const EmuCfg &cfg);
 
 /* As a real launch: the arguments are evaluated once, on the host, and
  * converted to the kernel's parameter types; every thread then gets its
@@ -230,14 +238,11 @@ emu_launch (const EmuCfg &cfg, void (*kernel) (P...), A &&...args)
     };
     (note (p), ...);
   }, params);
-  if (emu_capturing (cfg.stream, cfg.kernel))
-    {
-      /* a graph keeps the arguments, as evaluated at the launch */
-      EmuCfg c = cfg;
-      emu_record (cfg.stream, [c, pointers, kernel, params] () {
-        emu_run (c, pointers, [&] () { std::apply (kernel, params); });
-      });
-      return;
-    }
-  emu_run (cfg, pointers, [&] () { std::apply (kernel, params); });
+  if (!emu_launch_ok (cfg))
+    return;
+  /* the queue (or a graph) keeps the arguments, as evaluated at the launch */
+  EmuCfg c = cfg;
+  emu_submit (cfg.stream, cfg.kernel, [c, pointers, kernel, params] () {
+    emu_run (c, pointers, [&] () { std::apply (kernel, params); });
+  });
 }

@@ -159,6 +159,7 @@ test_race_caught (void)
       ones (h, N);
       float *d = device_copy (h, N);
       racy_neighbour_kernel<<<(N + 127) / 128, 128, 0, s0>>> (d, N);
+      cudaStreamSynchronize (s0);   /* it runs when waited for */
       return;
     }
   g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
@@ -313,6 +314,7 @@ test_divergent_barrier (void)
       float h[32];
       float *d = device_copy (h, 32);
       divergent_barrier_kernel<<<1, 32, 0, s0>>> (d);
+      cudaStreamSynchronize (s0);
       return;
     }
   g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
@@ -425,6 +427,55 @@ test_capture_per_stream (void)
   cudaFree (e);
 }
 
+/* Work waits in its stream's queue until the host waits for it, as on
+ * a GPU, where it would still be running. */
+static void
+test_queued_until_waited (void)
+{
+  float h[N], *hp = NULL;
+  ones (h, N);
+  float *d = device_copy (h, N), *e = device_copy (h, N);
+  cudaStream_t s1;
+  g_assert_cmpint (cudaStreamCreateWithFlags (&s1, cudaStreamNonBlocking), ==, cudaSuccess);
+  g_assert_cmpint (cudaHostAlloc ((void **) &hp, N * sizeof (float), cudaHostAllocDefault), ==, cudaSuccess);
+
+  /* a copy to pinned memory: done when the stream is waited for */
+  hp[0] = 0;
+  fill_kernel<<<2, 128, 0, s0>>> (d, N, 7.0f);
+  g_assert_cmpint (cudaMemcpyAsync (hp, d, N * sizeof (float), cudaMemcpyDeviceToHost, s0), ==, cudaSuccess);
+  g_assert_cmpfloat (hp[0], ==, 0.0f);
+  g_assert_cmpint (cudaStreamSynchronize (s0), ==, cudaSuccess);
+  g_assert_cmpfloat (hp[0], ==, 7.0f);
+  g_assert_cmpfloat (hp[N - 1], ==, 7.0f);
+
+  /* a copy from pinned memory reads it when the stream gets there: the
+   * host's later write is what arrives */
+  hp[0] = 1.0f;
+  g_assert_cmpint (cudaMemcpyAsync (d, hp, sizeof (float), cudaMemcpyHostToDevice, s0), ==, cudaSuccess);
+  hp[0] = 5.0f;
+  read_back (h, d, 1);   /* pageable: waits for the stream, as CUDA */
+  g_assert_cmpfloat (h[0], ==, 5.0f);
+
+  /* streams do not wait for each other: s0's copy of e runs before s1's
+   * fill of it, which no one waited for */
+  fill_kernel<<<2, 128, 0, s1>>> (e, N, 9.0f);
+  g_assert_cmpint (cudaMemcpyAsync (d, e, N * sizeof (float), cudaMemcpyDeviceToDevice, s0), ==, cudaSuccess);
+  read_back (h, d, N);
+  g_assert_cmpfloat (h[0], ==, 1.0f);
+  g_assert_cmpint (cudaStreamSynchronize (s1), ==, cudaSuccess);
+  read_back (h, e, N);
+  g_assert_cmpfloat (h[0], ==, 9.0f);
+
+  /* a free waits in the queue behind the work that uses the memory */
+  fill_kernel<<<2, 128, 0, s0>>> (e, N, 4.0f);
+  g_assert_cmpint (cudaFreeAsync (e, s0), ==, cudaSuccess);
+  g_assert_cmpint (cudaStreamSynchronize (s0), ==, cudaSuccess);
+
+  cudaFreeHost (hp);
+  cudaStreamDestroy (s1);
+  cudaFree (d);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -444,5 +495,6 @@ main (int argc, char **argv)
   g_test_add_func ("/emu/launch/invalid-configuration", test_invalid_configuration);
   g_test_add_func ("/emu/stream/default-refused", test_default_stream);
   g_test_add_func ("/emu/stream/capture-per-stream", test_capture_per_stream);
+  g_test_add_func ("/emu/stream/queued-until-waited", test_queued_until_waited);
   return g_test_run ();
 }
