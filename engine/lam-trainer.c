@@ -378,9 +378,26 @@ static LamNet *
 net_with_data (LamTrainer *t, const LamGraph *g, GError **error)
 {
   LamNet *net = lam_net_new (g, t->be, t->batch, error);
+  if (net == NULL)
+    return NULL;
   Place p = { t->be, net, t->batch, t->dev, t->shared };
-  if (net != NULL && dev_data (t, &p, t->data.train, error) == NULL)
-    g_clear_pointer (&net, lam_net_free);
+  gboolean ok = dev_data (t, &p, t->data.train, error) != NULL;
+  /* The evaluations' last, smaller batches too, now rather than at the
+   * first epoch's end: on a GPU the views' mirror may have taken the
+   * memory by then, and a run that starts should not fail later. */
+  LamDataset *evals[2] = { t->data.val, t->data.test };
+  for (int i = 0; ok && i < 2; i++)
+    if (evals[i] != NULL && evals[i]->n % t->batch != 0)
+      ok = net_for_batch (&p, evals[i]->n % t->batch, error) != NULL;
+  if (!ok)
+    {
+      /* all of it, as the caller may try another backend */
+      p.net = NULL;
+      place_clear (&p);
+      t->dev = g_array_new (FALSE, TRUE, sizeof (DevData));
+      t->shared = g_array_new (FALSE, TRUE, sizeof (SharedNet));
+      g_clear_pointer (&net, lam_net_free);
+    }
   return net;
 }
 
