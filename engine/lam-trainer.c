@@ -382,13 +382,14 @@ net_with_data (LamTrainer *t, const LamGraph *g, GError **error)
     return NULL;
   Place p = { t->be, net, t->batch, t->dev, t->shared };
   gboolean ok = dev_data (t, &p, t->data.train, error) != NULL;
-  /* The evaluations' last, smaller batches too, now rather than at the
-   * first epoch's end: on a GPU the views' mirror may have taken the
-   * memory by then, and a run that starts should not fail later. */
+  /* The evaluations' sets and last, smaller batches too, now rather than
+   * at the first epoch's end: on a GPU the views' mirror may have taken
+   * the memory by then, and a run that starts should not fail later. */
   LamDataset *evals[2] = { t->data.val, t->data.test };
   for (int i = 0; ok && i < 2; i++)
-    if (evals[i] != NULL && evals[i]->n % t->batch != 0)
-      ok = net_for_batch (&p, evals[i]->n % t->batch, error) != NULL;
+    if (evals[i] != NULL && evals[i]->n > 0)
+      ok = dev_data (t, &p, evals[i], error) != NULL &&
+           (evals[i]->n % t->batch == 0 || net_for_batch (&p, evals[i]->n % t->batch, error) != NULL);
   if (!ok)
     {
       /* all of it, as the caller may try another backend */

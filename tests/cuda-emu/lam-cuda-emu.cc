@@ -17,7 +17,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <climits>
+#include <deque>
 #include <map>
+#include <memory>
 #include <string>
 #include <mutex>
 #include <vector>
@@ -355,11 +359,12 @@ emu_run (const EmuCfg &cfg, const std::vector<const void *> &pointers, const std
   const dim3 &g = cfg.grid, &b = cfg.block;
   unsigned long nt = (unsigned long) b.x * b.y * b.z;
 
+  std::lock_guard<std::mutex> hold (launch_lock);
   /* checked at the launch; freed since, while the launch waited in its
-   * queue (a free on another stream, say)? */
+   * queue (a free on another stream, say)? (Under the lock, so that a
+   * message names no other thread's kernel.) */
   for (const void *p : pointers)
     emu_check_still_device (p, 0, cfg.kernel);
-  std::lock_guard<std::mutex> hold (launch_lock);
 #if !EMU_ASAN
   static bool catching = false;
   if (!catching)
@@ -395,12 +400,18 @@ emu_run (const EmuCfg &cfg, const std::vector<const void *> &pointers, const std
   launch = NULL;
 }
 
+static size_t still_queued (void);
+
 __attribute__ ((destructor)) static void
 report (void)
 {
   if (n_launches > 0)
     fprintf (stderr, "lam-cuda-emu: emulated %lu kernel launches, %lu blocks, %lu graph launches\n",
              n_launches, n_blocks, n_graph_launches);
+  /* (a GPU would have run it; nothing waited, so nothing checked it) */
+  size_t left = still_queued ();
+  if (left > 0)
+    fprintf (stderr, "lam-cuda-emu: %zu operations were still queued at exit, never waited for\n", left);
 }
 
 /* Streams, stream capture and graphs
@@ -424,22 +435,29 @@ report (void)
  * Lamina backend has a stream of its own, and work on the wrong one would
  * race on a GPU. */
 
+typedef std::vector<std::function<void ()>> EmuWork;
+
+/* A graph being recorded, or an instantiated one: run is what a launch
+ * runs, kept alive by the launches still queued after a destroy. */
 struct EmuGraph
 {
-  std::vector<std::function<void ()>> work;
+  EmuWork                  work;
+  std::shared_ptr<EmuWork> run;
 };
 
 struct EmuStream
 {
-  EmuGraph  *capture = NULL;      /* being recorded, or NULL */
-  bool       invalidated = false;
-  std::mutex queue_lock;          /* guards queue */
-  std::vector<std::function<void ()>> queue;
-  std::mutex run_lock;            /* one thread runs the queue at a time, in order */
+  EmuGraph     *capture = NULL;   /* being recorded, or NULL */
+  bool          invalidated = false;
+  std::mutex    queue_lock;       /* guards queue and submitted */
+  std::deque<std::pair<unsigned long, std::function<void ()>>> queue;   /* by number */
+  unsigned long submitted = 0;
+  std::mutex    run_lock;         /* one thread runs the queue at a time, in order */
 };
 
 static std::mutex streams_lock;   /* guards streams; held while all are flushed */
-static std::vector<EmuStream *> streams;
+/* never destroyed: report () reads it at exit, after static destructors */
+static std::vector<EmuStream *> &streams = *new std::vector<EmuStream *>;
 
 /* the stream this thread captures, or NULL */
 static thread_local EmuStream *capturing_here;
@@ -467,10 +485,10 @@ synchronous (void)
   return sync;
 }
 
-void
-emu_submit (cudaStream_t stream, const char *what, std::function<void ()> work)
+/* Queues work; returns its number in the stream (0: recorded or run). */
+static unsigned long
+submit (EmuStream *s, std::function<void ()> work)
 {
-  EmuStream *s = stream_of (stream, what);
   if (s->capture != NULL)
     s->capture->work.push_back (std::move (work));
   else if (synchronous ())
@@ -478,27 +496,55 @@ emu_submit (cudaStream_t stream, const char *what, std::function<void ()> work)
   else
     {
       std::lock_guard<std::mutex> hold (s->queue_lock);
-      s->queue.push_back (std::move (work));
+      s->queue.emplace_back (++s->submitted, std::move (work));
+      return s->submitted;
     }
+  return 0;
 }
 
-/* Runs what s has queued: the stream catches up with the host. */
+void
+emu_submit (cudaStream_t stream, const char *what, std::function<void ()> work)
+{
+  submit (stream_of (stream, what), std::move (work));
+}
+
+/* Runs what s has queued, up to the work numbered last: the stream
+ * catches up with the host. */
 static void
-flush (EmuStream *s)
+flush_to (EmuStream *s, unsigned long last)
 {
   std::lock_guard<std::mutex> running (s->run_lock);
   for (;;)
     {
-      std::vector<std::function<void ()>> work;
+      std::function<void ()> work;
       {
         std::lock_guard<std::mutex> hold (s->queue_lock);
-        work.swap (s->queue);
+        if (s->queue.empty () || s->queue.front ().first > last)
+          return;
+        work = std::move (s->queue.front ().second);
+        s->queue.pop_front ();
       }
-      if (work.empty ())
-        return;
-      for (auto &w : work)
-        w ();
+      work ();
     }
+}
+
+static void
+flush (EmuStream *s)
+{
+  flush_to (s, ULONG_MAX);
+}
+
+static size_t
+still_queued (void)
+{
+  size_t n = 0;
+  std::lock_guard<std::mutex> hold (streams_lock);
+  for (EmuStream *s : streams)
+    {
+      std::lock_guard<std::mutex> q (s->queue_lock);
+      n += s->queue.size ();
+    }
+  return n;
 }
 
 /* The whole device catches up (cudaFree, cudaFreeHost...). */
@@ -560,7 +606,9 @@ cudaGraphInstantiate (cudaGraphExec_t *exec, cudaGraph_t graph, unsigned long lo
 {
   if (graph == NULL || capturing_here != NULL)
     return last_error = cudaErrorInvalidValue;
-  *exec = new EmuGraph (*graph);
+  EmuGraph *e = new EmuGraph;
+  e->run = std::make_shared<EmuWork> (graph->work);
+  *exec = e;
   return cudaSuccess;
 }
 
@@ -570,8 +618,11 @@ cudaGraphLaunch (cudaGraphExec_t exec, cudaStream_t stream)
   if (exec == NULL || emu_capturing (stream, "cudaGraphLaunch") || refused_in_capture ("cudaGraphLaunch"))
     return last_error = cudaErrorInvalidValue;
   n_graph_launches++;
-  emu_submit (stream, "cudaGraphLaunch", [exec] () {
-    for (auto &w : exec->work)
+  std::shared_ptr<EmuWork> run = exec->run;
+  if (run == NULL)
+    die ("cudaGraphLaunch of a graph that was not instantiated");
+  emu_submit (stream, "cudaGraphLaunch", [run] () {
+    for (auto &w : *run)
       w ();
   });
   return cudaSuccess;
@@ -587,32 +638,40 @@ cudaGraphDestroy (cudaGraph_t graph)
 cudaError_t
 cudaGraphExecDestroy (cudaGraphExec_t exec)
 {
-  flush_all ();   /* a queued launch of it runs first */
-  delete exec;
+  delete exec;   /* launches still queued keep what they run */
   return cudaSuccess;
 }
 
-/* Events: reached when the stream runs the work queued before them. */
+/* Events: a record is reached when its stream runs the work queued
+ * before it; each record has its own state, which the queued work keeps
+ * (an event may be recorded again, or destroyed, before it is reached). */
+struct EmuRecord
+{
+  std::atomic<bool> reached { false };
+  gint64            when = 0;
+};
+
 struct EmuEvent
 {
-  bool       recorded;    /* reached */
-  gint64     when;
-  EmuStream *stream;      /* of the last record */
+  std::shared_ptr<EmuRecord> rec;   /* the last record, or NULL */
+  EmuStream                 *stream = NULL;
+  unsigned long              number = 0;   /* its work's, in the stream */
 };
 
 cudaError_t
 cudaEventCreateWithFlags (cudaEvent_t *event, unsigned)
 {
-  *event = new EmuEvent { false, 0, NULL };
+  *event = new EmuEvent;
   return cudaSuccess;
 }
 
 cudaError_t
 cudaEventElapsedTime (float *ms, cudaEvent_t start, cudaEvent_t end)
 {
-  if (start == NULL || end == NULL || !start->recorded || !end->recorded)
+  if (start == NULL || end == NULL || start->rec == NULL || end->rec == NULL || !start->rec->reached ||
+      !end->rec->reached)
     return last_error = cudaErrorInvalidValue;
-  *ms = (float) ((end->when - start->when) / 1000.0);
+  *ms = (float) ((end->rec->when - start->rec->when) / 1000.0);
   return cudaSuccess;
 }
 
@@ -622,15 +681,17 @@ cudaEventRecord (cudaEvent_t event, cudaStream_t stream)
   /* Lamina records none in a capture */
   if (event == NULL || emu_capturing (stream, "cudaEventRecord") || capturing_here != NULL)
     return last_error = cudaErrorInvalidValue;
-  event->recorded = false;
+  std::shared_ptr<EmuRecord> rec = std::make_shared<EmuRecord> ();
+  event->rec = rec;
   event->stream = (EmuStream *) stream;
-  emu_submit (stream, "cudaEventRecord", [event] () {
-    event->recorded = true;
-    event->when = g_get_monotonic_time ();
+  event->number = submit (event->stream, [rec] () {
+    rec->when = g_get_monotonic_time ();
+    rec->reached = true;
   });
   return cudaSuccess;
 }
 
+/* Waits for the record only: work queued after it stays queued. */
 cudaError_t
 cudaEventSynchronize (cudaEvent_t event)
 {
@@ -638,20 +699,18 @@ cudaEventSynchronize (cudaEvent_t event)
     return last_error = cudaErrorInvalidValue;
   if (refused_in_capture ("cudaEventSynchronize"))
     return cudaErrorStreamCaptureUnsupported;
-  {
-    std::lock_guard<std::mutex> hold (streams_lock);
-    if (std::find (streams.begin (), streams.end (), event->stream) != streams.end ())
-      flush (event->stream);
-  }
+  if (event->rec == NULL || event->rec->reached)
+    return cudaSuccess;
+  std::lock_guard<std::mutex> hold (streams_lock);
+  if (std::find (streams.begin (), streams.end (), event->stream) != streams.end ())
+    flush_to (event->stream, event->number);
   return cudaSuccess;
 }
 
 cudaError_t
 cudaEventDestroy (cudaEvent_t event)
 {
-  if (event != NULL && event->stream != NULL)
-    flush_all ();   /* a record of it may be queued */
-  delete event;
+  delete event;   /* a queued record keeps its own state */
   return cudaSuccess;
 }
 
@@ -662,6 +721,7 @@ cudaEventDestroy (cudaEvent_t event)
  * float, -1 as int. Copies and memsets must stay inside one allocation. */
 
 typedef struct {
+  bool   free_pending;   /* cudaFreeAsync queued: no new work may use it */
   char  *map;     /* the mapping, guards included */
   size_t map_len;
   size_t bytes;   /* what was asked for */
@@ -684,37 +744,51 @@ is_pinned (const void *p, size_t n)
   return c >= it->first && n <= it->second && (size_t) (c - it->first) <= it->second - n;
 }
 
-/* Whether [p, p + n) lies in one allocation. Call with alloc_lock held. */
-static bool
-is_device (const void *p, size_t n)
+/* The allocation [p, p + n) lies in, or NULL. Call with alloc_lock held. */
+static const Alloc *
+alloc_of (const void *p, size_t n)
 {
   const char *c = (const char *) p;
   auto it = allocs.upper_bound (c);
   if (it == allocs.begin ())
-    return false;
+    return NULL;
   --it;
-  return c >= it->first && n <= it->second.bytes && (size_t) (c - it->first) <= it->second.bytes - n;
+  if (c >= it->first && n <= it->second.bytes && (size_t) (c - it->first) <= it->second.bytes - n)
+    return &it->second;
+  return NULL;
+}
+
+/* Whether new work may use [p, p + n): inside one allocation that no
+ * cudaFreeAsync has been queued for. Call with alloc_lock held. */
+static bool
+is_device (const void *p, size_t n)
+{
+  const Alloc *a = alloc_of (p, n);
+  return a != NULL && !a->free_pending;
 }
 
 static void
 check_device (const void *p, size_t n, const char *what)
 {
   if (!is_device (p, n))
-    die ("%s: %zu bytes at %p are not inside one device allocation", what, n, p);
+    die ("%s: %zu bytes at %p are not inside one device allocation (or cudaFreeAsync was called for it)",
+         what, n, p);
 }
 
 static void
 check_host (const void *p, size_t n, const char *what)
 {
-  if (n > 0 && is_device (p, 1))
+  if (n > 0 && alloc_of (p, 1) != NULL)
     die ("%s: the host pointer %p is device memory", what, p);
 }
 
+/* Queued work, when it runs: its memory is still there (a free queued
+ * after it on its stream has not run yet). */
 void
 emu_check_still_device (const void *p, size_t n, const char *what)
 {
   std::lock_guard<std::mutex> hold (alloc_lock);
-  if (!is_device (p, n))
+  if (alloc_of (p, n) == NULL)
     die ("%s, when its stream ran it: %zu bytes at %p are no longer device memory (freed while the work "
          "waited in its stream's queue: a free, or a stream that did not wait for another)", what, n, p);
 }
@@ -839,17 +913,17 @@ cudaMalloc (void **ptr, size_t bytes)
   char *p = front ? map + page : map + (pages + 1) * page - ((bytes + 3) & ~(size_t) 3);
   memset (p, 0xff, bytes);
   std::lock_guard<std::mutex> hold (alloc_lock);
-  allocs[p] = Alloc { map, len, bytes };
+  allocs[p] = Alloc { false, map, len, bytes };
   *ptr = p;
   return cudaSuccess;
 }
 
 static void
-free_now (void *ptr, const char *what)
+free_now (void *ptr, const char *what, bool pending)
 {
   std::lock_guard<std::mutex> hold (alloc_lock);
   auto it = allocs.find ((const char *) ptr);
-  if (it == allocs.end ())
+  if (it == allocs.end () || it->second.free_pending != pending)
     die ("%s of %p, which cudaMalloc did not return (or which was freed)", what, ptr);
   munmap (it->second.map, it->second.map_len);
   allocs.erase (it);
@@ -863,7 +937,7 @@ cudaFree (void *ptr)
   if (refused_in_capture ("cudaFree"))
     return cudaErrorStreamCaptureUnsupported;
   flush_all ();   /* as CUDA: the device is done with it first */
-  free_now (ptr, "cudaFree");
+  free_now (ptr, "cudaFree", false);
   return cudaSuccess;
 }
 
@@ -873,12 +947,20 @@ cudaFreeAsync (void *ptr, cudaStream_t stream)
 {
   if (ptr == NULL)
     return cudaSuccess;
+  if (emu_capturing (stream, "cudaFreeAsync"))
+    {
+      /* memory the graph did not allocate: CUDA refuses, and the capture is lost */
+      ((EmuStream *) stream)->invalidated = true;
+      return last_error = cudaErrorStreamCaptureUnsupported;
+    }
   {
     std::lock_guard<std::mutex> hold (alloc_lock);
-    if (allocs.find ((const char *) ptr) == allocs.end ())
+    auto it = allocs.find ((const char *) ptr);
+    if (it == allocs.end () || it->second.free_pending)
       die ("cudaFreeAsync of %p, which cudaMalloc did not return (or which was freed)", ptr);
+    it->second.free_pending = true;
   }
-  emu_submit (stream, "cudaFreeAsync", [ptr] () { free_now (ptr, "cudaFreeAsync"); });
+  emu_submit (stream, "cudaFreeAsync", [ptr] () { free_now (ptr, "cudaFreeAsync", true); });
   return cudaSuccess;
 }
 
@@ -927,6 +1009,7 @@ cudaMemcpyAsync (void *dst, const void *src, size_t bytes, cudaMemcpyKind kind, 
   if (host != NULL && !is_pinned (host, bytes) && !emu_capturing (stream, "cudaMemcpyAsync"))
     {
       flush (stream_of (stream, "cudaMemcpyAsync"));
+      emu_check_still_device (kind == cudaMemcpyHostToDevice ? dst : src, bytes, "cudaMemcpyAsync");
       memmove (dst, src, bytes);
       return cudaSuccess;
     }

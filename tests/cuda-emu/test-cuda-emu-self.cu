@@ -362,8 +362,8 @@ typedef struct {
   cudaError_t  malloc_err, sync_err, own_sync_err;
 } OtherThread;
 
-/* While the main thread captures s0: work on another stream runs at once,
- * and that thread may allocate and wait for its own stream. */
+/* While the main thread captures s0, another thread may launch on its
+ * own stream, allocate, and wait for that stream (which runs its work). */
 static gpointer
 other_thread (gpointer data)
 {
@@ -466,14 +466,70 @@ test_queued_until_waited (void)
   read_back (h, e, N);
   g_assert_cmpfloat (h[0], ==, 9.0f);
 
-  /* a free waits in the queue behind the work that uses the memory */
-  fill_kernel<<<2, 128, 0, s0>>> (e, N, 4.0f);
-  g_assert_cmpint (cudaFreeAsync (e, s0), ==, cudaSuccess);
+  /* an event's wait runs the work before its record, not after */
+  cudaEvent_t ev;
+  g_assert_cmpint (cudaEventCreateWithFlags (&ev, cudaEventDefault), ==, cudaSuccess);
+  fill_kernel<<<2, 128, 0, s0>>> (d, N, 6.0f);
+  g_assert_cmpint (cudaMemcpyAsync (hp, d, sizeof (float), cudaMemcpyDeviceToHost, s0), ==, cudaSuccess);
+  g_assert_cmpint (cudaEventRecord (ev, s0), ==, cudaSuccess);
+  fill_kernel<<<2, 128, 0, s0>>> (d, N, 8.0f);
+  g_assert_cmpint (cudaMemcpyAsync (hp + 1, d, sizeof (float), cudaMemcpyDeviceToHost, s0), ==, cudaSuccess);
+  hp[1] = 0;
+  g_assert_cmpint (cudaEventSynchronize (ev), ==, cudaSuccess);
+  g_assert_cmpfloat (hp[0], ==, 6.0f);
+  g_assert_cmpfloat (hp[1], ==, 0.0f);
+  cudaEventDestroy (ev);   /* its record was reached; the rest stays queued */
   g_assert_cmpint (cudaStreamSynchronize (s0), ==, cudaSuccess);
+  g_assert_cmpfloat (hp[1], ==, 8.0f);
 
   cudaFreeHost (hp);
   cudaStreamDestroy (s1);
   cudaFree (d);
+}
+
+/* Memory freed by cudaFreeAsync while work on another stream that uses
+ * it still waits in its queue: the work aborts the run when it runs. */
+static void
+test_freed_while_queued (void)
+{
+  if (g_test_subprocess ())
+    {
+      expect_abort ();
+      float h[N];
+      ones (h, N);
+      float *e = device_copy (h, N);
+      cudaStream_t s1;
+      cudaStreamCreateWithFlags (&s1, cudaStreamNonBlocking);
+      fill_kernel<<<2, 128, 0, s1>>> (e, N, 2.0f);
+      cudaFreeAsync (e, s0);
+      cudaStreamSynchronize (s0);   /* the free runs */
+      cudaStreamSynchronize (s1);   /* then the fill */
+      return;
+    }
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_failed ();
+  g_test_trap_assert_stderr ("*lam-cuda-emu: fill_kernel, when its stream ran it: 0 bytes at 0x* are no longer "
+                             "device memory (freed while the work waited in its stream's queue*");
+}
+
+/* Work issued after cudaFreeAsync may not use the memory, even while the
+ * free still waits in its queue. */
+static void
+test_use_after_free_async (void)
+{
+  if (g_test_subprocess ())
+    {
+      expect_abort ();
+      float h[N];
+      ones (h, N);
+      float *d = device_copy (h, N);
+      cudaFreeAsync (d, s0);
+      fill_kernel<<<2, 128, 0, s0>>> (d, N, 2.0f);
+      return;
+    }
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_failed ();
+  g_test_trap_assert_stderr ("*fill_kernel*argument 1 (0x*) is not device memory*");
 }
 
 int
@@ -496,5 +552,7 @@ main (int argc, char **argv)
   g_test_add_func ("/emu/stream/default-refused", test_default_stream);
   g_test_add_func ("/emu/stream/capture-per-stream", test_capture_per_stream);
   g_test_add_func ("/emu/stream/queued-until-waited", test_queued_until_waited);
+  g_test_add_func ("/emu/stream/freed-while-queued", test_freed_while_queued);
+  g_test_add_func ("/emu/stream/use-after-free-async", test_use_after_free_async);
   return g_test_run ();
 }
