@@ -1779,17 +1779,26 @@ test_gallery_scrolls (void)
   g_assert_true (lam_sample_browser_get_item_rect (sb, last, &r));
   g_assert_cmpfloat (r.origin.y, >, gtk_widget_get_height (gallery));   /* out of sight */
 
-  /* nothing changes while paused: no layout after layout, frame after frame */
+  /* nothing changes while paused: no layout after layout, frame after
+   * frame (which would be about 30 in half a second). Once the window is
+   * quiet (a busy machine may still be finishing the last refresh, or a
+   * scrollbar's fade), a few stray layouts at most: another test's window
+   * on the same display, taking the focus, restyles this one. */
   {
     GdkFrameClock *clock = gtk_widget_get_frame_clock (gallery);
-    int layouts = 0;
-    gulong id;
-    run_for (300);
-    id = g_signal_connect (clock, "layout", G_CALLBACK (count_paint), &layouts);
+    int layouts = 0, tries = 0;
+    gulong id = g_signal_connect (clock, "layout", G_CALLBACK (count_paint), &layouts);
+    do
+      {
+        layouts = 0;
+        run_for (300);
+      }
+    while (layouts > 0 && ++tries < 10);
+    layouts = 0;
     run_for (500);
     g_signal_handler_disconnect (clock, id);
-    g_test_message ("%d layouts in 500 ms", layouts);
-    g_assert_cmpint (layouts, <=, 2);
+    g_test_message ("%d layouts in 500 ms, after %d tries to find the window quiet", layouts, tries);
+    g_assert_cmpint (layouts, <=, 5);
   }
 
   /* End: the last mistake is chosen and scrolled into view */
