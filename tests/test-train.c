@@ -912,6 +912,7 @@ views_hold_check (gboolean mirror)
       g_assert_cmpfloat (waited, >, 0.15);
     }
   watch_clear (&w);
+  lam_train_config_clear (&c);
 }
 
 /* A mirror that cannot be made (no memory for its network): the views
@@ -949,6 +950,7 @@ test_views_mirror_fails (void)
   lam_trainer_views_hold (t);
   g_assert_false (lam_trainer_views_mirrored (t));
   lam_trainer_views_release (t);
+  lam_train_config_clear (&c);
 }
 
 /* A step within a hold that keeps the training's lock would hang: it
