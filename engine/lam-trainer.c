@@ -46,7 +46,7 @@ typedef struct {
   int         step;        /* the step the held weights come from */
   gboolean    want_mirror;
   Place       mirror;      /* be == NULL: none (yet) */
-  gboolean    broken;      /* the mirror failed: made anew after the hold */
+  gboolean    broken;      /* the mirror failed: dropped after the hold, not remade */
   char       *no_mirror;   /* why there will be none */
 } Views;
 
