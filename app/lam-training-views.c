@@ -528,7 +528,7 @@ on_run_changed (LamTrainingViews *self)
   if (self->images)
     {
       lam_sample_browser_set_dataset (self->browser, self->view_set, 0, MIN (self->view_set->n, N_BROWSE));
-      lam_sample_browser_set_title (self->browser, "Validation samples: click one");
+      lam_sample_browser_set_title (self->browser, "Validation samples");
       lam_sample_browser_clear (self->gallery);
     }
   else
