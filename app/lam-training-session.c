@@ -28,6 +28,7 @@
 #endif
 
 #include "lam-layer-style.h"
+#include "lam-training-panel.h"
 #include "lam-training-session.h"
 #include "lam-view-data.h"
 #include "lam-seq.h"
@@ -408,21 +409,13 @@ static guint signals[N_SIGNALS];
 static void continue_request (LamTrainingSession *self);
 static void drain (LamTrainingSession *self, Link *link);
 
-/* A dataset's name for people: "Fashion-MNIST", "Spiral", "IDX files" */
-static char *
+/* A dataset's name for people, as the panel's Dataset row has it */
+static const char *
 data_title (const char *name)
 {
-  char *title;
+  const char *label = lam_training_panel_dataset_label (name);
 
-  if (g_strcmp0 (name, "fashion-mnist") == 0)
-    return g_strdup ("Fashion-MNIST");
-  if (g_strcmp0 (name, "idx") == 0)
-    return g_strdup ("IDX files");
-  if (name == NULL || name[0] == '\0')
-    return g_strdup ("the data");
-  title = g_strdup (name);
-  title[0] = g_ascii_toupper (title[0]);
-  return title;
+  return label != NULL ? label : name != NULL && name[0] != '\0' ? name : "the data";
 }
 
 static const LamTrainConfig *
@@ -1124,8 +1117,7 @@ continue_request (LamTrainingSession *self)
   if (!self->data_ready && self->data_error == NULL)
     {
       g_free (self->preparing_what);
-      g_autofree char *title = data_title (config (self)->data.name);
-      self->preparing_what = g_strdup_printf ("Loading %s…", title);
+      self->preparing_what = g_strdup_printf ("Loading %s…", data_title (config (self)->data.name));
       emit_changed (self);
       return;   /* data_done comes back here */
     }
@@ -1708,14 +1700,11 @@ lam_training_session_dup_status_detail (LamTrainingSession *self)
         {
           g_autofree char *n_train = lam_format_count (self->data.train->n);
           g_autofree char *n_val = lam_format_count (self->data.val ? self->data.val->n : 0);
-          g_autofree char *title = data_title (config (self)->data.name);
-          return g_strdup_printf ("%s: %s training and %s validation samples", title, n_train, n_val);
+          return g_strdup_printf ("%s: %s training and %s validation samples", data_title (config (self)->data.name),
+                                  n_train, n_val);
         }
       if ((self->data_key != NULL && self->data_error == NULL) || self->data_timeout_id != 0)
-        {
-          g_autofree char *title = data_title (config (self)->data.name);
-          return g_strdup_printf ("Loading %s…", title);
-        }
+        return g_strdup_printf ("Loading %s…", data_title (config (self)->data.name));
       return g_strdup ("");
     }
   step = lam_format_count (m->step);

@@ -227,6 +227,13 @@ dataset_index (const char *name)
   return -1;
 }
 
+const char *
+lam_training_panel_dataset_label (const char *name)
+{
+  int i = dataset_index (name);
+  return i >= 0 ? datasets[i].label : NULL;
+}
+
 static void
 set_file_subtitle (AdwActionRow *row, const char *path)
 {

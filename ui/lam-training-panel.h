@@ -27,6 +27,9 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (LamTrainingPanel, lam_training_panel, LAM, TRAINING_PANEL, GtkWidget)
 
 GtkWidget  *lam_training_panel_new             (void);
+/* A dataset's name for people, as the Dataset row shows it
+ * ("Fashion-MNIST", "Spiral (2-D)"); NULL for a name it does not offer. */
+const char *lam_training_panel_dataset_label   (const char *name);
 void        lam_training_panel_set_network     (LamTrainingPanel *self, LamNetwork *network);
 
 /* title: "Training: epoch 2 of 3"; detail: "step 340 of 859 · …";
