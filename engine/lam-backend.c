@@ -56,6 +56,15 @@ try_cuda (char **why_not)
       g_module_close (mod);
       return NULL;
     }
+  const guint32 *abi = NULL;
+  if (!g_module_symbol (mod, "lam_cuda_backend_abi", (gpointer *) &abi) || abi == NULL ||
+      *abi != LAM_BACKEND_ABI)
+    {
+      *why_not = g_strdup_printf ("%s was built for another version of Lamina (its table of "
+                                  "operations differs from this engine's): rebuild it", path);
+      g_module_close (mod);
+      return NULL;
+    }
   g_autoptr(GError) error = NULL;
   LamBackend *be = fn (0, why_not, &error);
   if (be == NULL)

@@ -280,6 +280,13 @@ struct _LamBackendOps {
                            const float *dy, const float *x, const float *w);
 };
 
+/* What the engine and a backend module must agree on. The CUDA module
+ * exports its value as lam_cuda_backend_abi, and the engine refuses a
+ * module whose value differs from its own: one built against another
+ * version of this header fills another table, and the engine would call
+ * the wrong ops. (Sizes catch an op added or removed, not two swapped.) */
+#define LAM_BACKEND_ABI ((guint32) (sizeof (LamBackendOps) << 16 | sizeof (LamBackend) << 8 | sizeof (LamConvShape)))
+
 /* Creates a backend by name: "cpu", "cuda" or "auto". n_threads 0 means
  * all cores (CPU backend). For "auto", when CUDA cannot be used, *why_not
  * (if given) receives the reason ("no NVIDIA driver", "module not built"). */

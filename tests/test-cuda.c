@@ -74,6 +74,29 @@ test_fallback_not_a_module (void)
   g_unlink (path);
 }
 
+/* A module built against another version of lam-backend.h (its table
+ * of ops has another size) is refused before any of its code runs. */
+static void
+test_fallback_other_version (void)
+{
+  g_autofree char *why = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = g_test_build_filename (G_TEST_BUILT, "liblamina-cuda-other-version.so", NULL);
+  g_setenv ("LAMINA_CUDA_MODULE", path, TRUE);
+  LamBackend *be = lam_backend_new ("auto", 1, &why, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (be->name, ==, "cpu");
+  g_autofree char *want = g_strdup_printf ("%s was built for another version of Lamina (its table of "
+                                           "operations differs from this engine's): rebuild it", path);
+  g_assert_cmpstr (why, ==, want);
+  lam_backend_free (be);
+
+  g_assert_null (lam_backend_new ("cuda", 1, NULL, &error));
+  g_assert_error (error, LAM_ERROR, LAM_ERROR_BACKEND);
+  g_assert_nonnull (strstr (error->message, "built for another version of Lamina"));
+  restore_module_env ();
+}
+
 /* With the module built: a machine without a GPU gets the CPU and the
  * reason; one with a GPU gets CUDA. */
 static void
@@ -1701,6 +1724,7 @@ main (int argc, char **argv)
     }
   g_test_add_func ("/backend/fallback/no-module", test_fallback_no_module);
   g_test_add_func ("/backend/fallback/not-a-module", test_fallback_not_a_module);
+  g_test_add_func ("/backend/fallback/other-version", test_fallback_other_version);
   g_test_add_func ("/backend/auto", test_auto);
   g_test_add_func ("/backend/cuda/dense", test_dense);
   g_test_add_func ("/backend/cuda/conv2d", test_conv);

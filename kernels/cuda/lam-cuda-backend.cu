@@ -171,6 +171,9 @@ static LamBackendOps cuda_ops;
 
 extern "C" G_MODULE_EXPORT LamBackend *lam_cuda_backend_new (int device, char **why_not, GError **error);
 
+/* checked by the engine before it calls lam_cuda_backend_new (lam-backend.h) */
+extern "C" G_MODULE_EXPORT const guint32 lam_cuda_backend_abi = LAM_BACKEND_ABI;
+
 /* Returns NULL with *why_not set when CUDA cannot be used here: no driver,
  * no device, or the device cannot be set up. */
 extern "C" G_MODULE_EXPORT LamBackend *
