@@ -190,7 +190,7 @@ def main():
         wm = copy.deepcopy(model)
         wo = make_opt(wm)
         for _ in range(args.warmup):
-            step(wm, wo, torch.randint(0, n_train, (B,)))
+            step(wm, wo, torch.randint(0, n_train, (B,), device=device))
         del wm, wo
 
     model.train()
