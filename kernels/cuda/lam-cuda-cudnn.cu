@@ -646,10 +646,25 @@ dnn_check (LamCuda *cu, LamDnn *d, LamDnnStatus st, const char *what)
     _lam_cuda_fail (cu, what, d->error_string (st), __FILE__, __LINE__);
 }
 
+/* Whether cuDNN may have these buffers: its kernels may load 16 bytes at
+ * a time, and cuDNN 9 refuses (or a kernel faults on) data that is not
+ * so aligned. The engine packs a net's weights one tensor after another,
+ * so a weight or its gradient may be 4-byte aligned only: that call runs
+ * on im2col, and the shape's choice stands for the calls that are
+ * aligned (two layers of one shape can differ). Always the same for a
+ * recorded step, whose buffers do not move. */
+static gboolean
+dnn_aligned (const void *a, const void *b, const void *c, const void *d)
+{
+  return ((GPOINTER_TO_SIZE (a) | GPOINTER_TO_SIZE (b) | GPOINTER_TO_SIZE (c) | GPOINTER_TO_SIZE (d)) & 15) == 0;
+}
+
 gboolean
 _lam_cuda_dnn_conv_forward (LamCuda *cu, const LamConvShape *s, float *y, const float *x, const float *w,
                             const float *b, gboolean relu, LamCudaConvFwd im2col)
 {
+  if (!dnn_aligned (y, x, w, b))
+    return FALSE;
   LamDnn *d;
   DnnShape *e = dnn_for (cu, s, -1, &d);
   if (e == NULL)
@@ -683,6 +698,9 @@ gboolean
 _lam_cuda_dnn_conv_backward (LamCuda *cu, const LamConvShape *s, float *dx, float *dw, float *db, const float *dy,
                              const float *x, const float *w, const float *relu_y, LamCudaConvBwd im2col)
 {
+  /* (db and relu_y: our own kernels read them) */
+  if (!dnn_aligned (dx, dw, dy, x) || !dnn_aligned (w, NULL, NULL, NULL))
+    return FALSE;
   LamDnn *d;
   int way = dx != NULL;   /* decided apart: without dx, the data gradient is neither run nor checked */
   DnnShape *e = dnn_for (cu, s, way, &d);

@@ -717,8 +717,9 @@ cudaEventDestroy (cudaEvent_t event)
 /* Device memory
  *
  * Each allocation sits between PROT_NONE pages, against the back one
- * (EMU_GUARD=front: the front one), and starts as 0xff bytes: NaN as
- * float, -1 as int. Copies and memsets must stay inside one allocation. */
+ * (EMU_GUARD=front: the front one) up to its 16-byte alignment, and
+ * starts as 0xff bytes: NaN as float, -1 as int. Copies and memsets must
+ * stay inside one allocation. */
 
 typedef struct {
   bool   free_pending;   /* cudaFreeAsync queued: no new work may use it */
@@ -910,8 +911,13 @@ cudaMalloc (void **ptr, size_t bytes)
     return last_error = cudaErrorMemoryAllocation;
   mprotect (map, page, PROT_NONE);
   mprotect (map + (pages + 1) * page, page, PROT_NONE);
-  char *p = front ? map + page : map + (pages + 1) * page - ((bytes + 3) & ~(size_t) 3);
-  memset (p, 0xff, bytes);
+  /* 16-byte aligned, as CUDA's (256) is for what aligned loads need: up
+   * to 12 bytes then lie between the end and the back guard, 0xff bytes
+   * too (NaN to a kernel that reads past the end; a write there is
+   * found when the memory is freed) */
+  size_t span = (bytes + 15) & ~(size_t) 15;
+  char *p = front ? map + page : map + (pages + 1) * page - span;
+  memset (p, 0xff, span);
   std::lock_guard<std::mutex> hold (alloc_lock);
   allocs[p] = Alloc { false, map, len, bytes };
   *ptr = p;
@@ -925,6 +931,12 @@ free_now (void *ptr, const char *what, bool pending)
   auto it = allocs.find ((const char *) ptr);
   if (it == allocs.end () || it->second.free_pending != pending)
     die ("%s of %p, which cudaMalloc did not return (or which was freed)", what, ptr);
+  const char *p = it->first;
+  size_t bytes = it->second.bytes, span = (bytes + 15) & ~(size_t) 15;
+  for (size_t i = bytes; i < span; i++)
+    if ((unsigned char) p[i] != 0xff)
+      die ("%s of %p: something wrote past the end of its %zu bytes (byte %zu after it)", what, ptr, bytes,
+           i - bytes);
   munmap (it->second.map, it->second.map_len);
   allocs.erase (it);
 }
@@ -1302,7 +1314,7 @@ cublasSgemm (cublasHandle_t handle, cublasOperation_t ta, cublasOperation_t tb, 
  * GEMM is. */
 
 #define DNN extern "C" __attribute__ ((visibility ("default")))
-enum { DNN_OK = 0, DNN_BAD_PARAM = 2000, DNN_NOT_SUPPORTED = 3000 };
+enum { DNN_OK = 0, DNN_BAD_PARAM = 2000, DNN_BAD_PARAM_MISALIGNED_POINTER = 2003, DNN_NOT_SUPPORTED = 3000 };
 /* the deterministic algorithms' workspaces, in bytes: none forward, so
  * that Lamina's way without one runs too */
 static size_t
@@ -1322,8 +1334,10 @@ DNN int cudnnSetStream (void *handle, cudaStream_t stream) { ((EmuHandle *) hand
 DNN const char *
 cudnnGetErrorString (int status)
 {
-  return status == DNN_OK ? "CUDNN_STATUS_SUCCESS" : status == DNN_BAD_PARAM ? "CUDNN_STATUS_BAD_PARAM"
-                                                                                : "CUDNN_STATUS_NOT_SUPPORTED";
+  return status == DNN_OK ? "CUDNN_STATUS_SUCCESS"
+         : status == DNN_BAD_PARAM ? "CUDNN_STATUS_BAD_PARAM"
+         : status == DNN_BAD_PARAM_MISALIGNED_POINTER ? "CUDNN_STATUS_BAD_PARAM_MISALIGNED_POINTER"
+                                                      : "CUDNN_STATUS_NOT_SUPPORTED";
 }
 
 DNN int cudnnCreateTensorDescriptor (EmuDnnTensor **d) { *d = new EmuDnnTensor { 0, 0, 0, 0 }; return DNN_OK; }
@@ -1499,6 +1513,12 @@ dnn_run (void *handle, DnnWhich which, const float *alpha, const EmuDnnTensor *x
          "the same run", name);
   if (algo != 1)
     return DNN_BAD_PARAM;
+  /* cuDNN 9's kernels may load 16 bytes at a time: it refuses data it
+   * cannot (the strictest reading; float data 4-byte aligned may pass on
+   * a GPU, or fail this way) */
+  for (const void *p : { (const void *) xp, (const void *) wp, (const void *) yp, (const void *) out, (const void *) ws })
+    if (p != NULL && ((uintptr_t) p & 15) != 0)
+      return DNN_BAD_PARAM_MISALIGNED_POINTER;
   size_t ws_need = dnn_workspace_bytes (which);
   if (ws_bytes < ws_need)
     die ("%s: a workspace of %zu bytes, where cudnnGet*WorkspaceSize asked for %zu", name, ws_bytes, ws_need);

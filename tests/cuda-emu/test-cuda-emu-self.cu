@@ -243,6 +243,29 @@ test_host_pointer (void)
                              "on a GPU the kernel would fault*");
 }
 
+/* An allocation starts 16-byte aligned, as CUDA's do, so a few bytes can
+ * lie between its end and the guard page: a write there is found when it
+ * is freed. */
+static void
+test_past_the_end_slack (void)
+{
+  if (g_test_subprocess ())
+    {
+      expect_abort ();
+      float h[5];
+      ones (h, 5);
+      float *d = device_copy (h, 5);   /* 20 bytes: 12 before the guard page */
+      g_assert_cmpuint (GPOINTER_TO_SIZE (d) % 16, ==, 0);
+      fill_kernel<<<1, 32, 0, s0>>> (d, 6, 2.0f);
+      cudaStreamSynchronize (s0);
+      cudaFree (d);
+      return;
+    }
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_failed ();
+  g_test_trap_assert_stderr ("*cudaFree of 0x*: something wrote past the end of its 20 bytes (byte 0 after it)*");
+}
+
 static void
 test_freed_pointer (void)
 {
@@ -545,6 +568,7 @@ main (int argc, char **argv)
   g_test_add_func ("/emu/shared/unwritten", test_shared_unwritten);
   g_test_add_func ("/emu/pointer/host", test_host_pointer);
   g_test_add_func ("/emu/pointer/freed", test_freed_pointer);
+  g_test_add_func ("/emu/pointer/past-the-end-slack", test_past_the_end_slack);
   g_test_add_func ("/emu/pointer/gemm-host", test_gemm_host_pointer);
   g_test_add_func ("/emu/pointer/gemm-past-the-end", test_gemm_past_the_end);
   g_test_add_func ("/emu/launch/divergent-barrier", test_divergent_barrier);
