@@ -284,7 +284,8 @@ struct _LamBackendOps {
  * exports its value as lam_cuda_backend_abi, and the engine refuses a
  * module whose value differs from its own: one built against another
  * version of this header fills another table, and the engine would call
- * the wrong ops. (Sizes catch an op added or removed, not two swapped.) */
+ * the wrong ops. (Sizes catch an op added or removed, not two swapped
+ * or an op's arguments changed: the build's dependency files must.) */
 #define LAM_BACKEND_ABI ((guint32) (sizeof (LamBackendOps) << 16 | sizeof (LamBackend) << 8 | sizeof (LamConvShape)))
 
 /* Creates a backend by name: "cpu", "cuda" or "auto". n_threads 0 means

@@ -277,8 +277,9 @@ test_conv (void)
       EXPECT_CLOSE ("conv dw (unaligned)", dw, m[6], nw, 1e-10);
       EXPECT_CLOSE ("conv db (unaligned)", db, m[7], s->OC, 1e-10);
       g_autoptr(GError) error = NULL;
-      if (!gpu->ops->status (gpu, &error))
-        g_assert_no_error (error);
+      gboolean ok = gpu->ops->status (gpu, &error);
+      g_assert_no_error (error);
+      g_assert_true (ok);
       for (int i = 0; i < 8; i++)
         gpu->ops->free (gpu, base[i]);
     }

@@ -663,7 +663,8 @@ gboolean
 _lam_cuda_dnn_conv_forward (LamCuda *cu, const LamConvShape *s, float *y, const float *x, const float *w,
                             const float *b, gboolean relu, LamCudaConvFwd im2col)
 {
-  if (!dnn_aligned (y, x, w, b))
+  /* (b: our own kernel adds it) */
+  if (!dnn_aligned (y, x, w, NULL))
     return FALSE;
   LamDnn *d;
   DnnShape *e = dnn_for (cu, s, -1, &d);
