@@ -101,10 +101,12 @@ def blas_env_text():
 
 
 def torch_cmd_env(model, batch, epochs, seed=None):
-    tt, bt = TORCH_BEST[model]
+    # torch_train.py picks torch's threads: TORCH_BEST's for a build on
+    # the system's OpenBLAS (Debian's), all cores for one on MKL (PyPI's)
+    bt = TORCH_BEST[model][1]
     env = dict(blas_env(), OPENBLAS_NUM_THREADS=str(bt))
     cmd = [TORCH_PYTHON, TORCH_TRAIN, "--model", model, "--batch", str(batch),
-           "--epochs", str(epochs), "--threads", str(tt), "--blas-threads", str(bt)]
+           "--epochs", str(epochs)]
     if seed is not None:
         cmd += ["--seed", str(seed)]
     return cmd, env
