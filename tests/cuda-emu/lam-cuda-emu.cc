@@ -728,6 +728,15 @@ typedef struct {
   size_t bytes;   /* what was asked for */
 } Alloc;
 
+/* The bytes an allocation of `bytes` spans: 16-byte aligned, as CUDA's
+ * (256) are for what aligned loads need; the up to 12 bytes past its end
+ * are 0xff, and must still be at the free. */
+static inline size_t
+alloc_span (size_t bytes)
+{
+  return (bytes + 15) & ~(size_t) 15;
+}
+
 static std::mutex alloc_lock;
 static std::map<const char *, Alloc> allocs;   /* by the pointer handed out */
 static std::map<const char *, size_t> pinned;  /* cudaHostAlloc's, by pointer: bytes */
@@ -911,11 +920,9 @@ cudaMalloc (void **ptr, size_t bytes)
     return last_error = cudaErrorMemoryAllocation;
   mprotect (map, page, PROT_NONE);
   mprotect (map + (pages + 1) * page, page, PROT_NONE);
-  /* 16-byte aligned, as CUDA's (256) is for what aligned loads need: up
-   * to 12 bytes then lie between the end and the back guard, 0xff bytes
-   * too (NaN to a kernel that reads past the end; a write there is
-   * found when the memory is freed) */
-  size_t span = (bytes + 15) & ~(size_t) 15;
+  /* against the back guard up to its alignment: a kernel that reads past
+   * the end reads NaN there, a write there is found at the free */
+  size_t span = alloc_span (bytes);
   char *p = front ? map + page : map + (pages + 1) * page - span;
   memset (p, 0xff, span);
   std::lock_guard<std::mutex> hold (alloc_lock);
@@ -932,7 +939,7 @@ free_now (void *ptr, const char *what, bool pending)
   if (it == allocs.end () || it->second.free_pending != pending)
     die ("%s of %p, which cudaMalloc did not return (or which was freed)", what, ptr);
   const char *p = it->first;
-  size_t bytes = it->second.bytes, span = (bytes + 15) & ~(size_t) 15;
+  size_t bytes = it->second.bytes, span = alloc_span (bytes);
   for (size_t i = bytes; i < span; i++)
     if ((unsigned char) p[i] != 0xff)
       die ("%s of %p: something wrote past the end of its %zu bytes (byte %zu after it)", what, ptr, bytes,
