@@ -59,7 +59,9 @@ gint32      *lam_net_labels      (LamNet *net);
  * Adds the batch's loss sum and correct count to the stats. */
 void         lam_net_forward     (LamNet *net, gboolean train, guint64 dropout_seed);
 /* Backward from the loss: fills the gradient block. Call after a
- * training forward. */
+ * training forward: it differentiates the loss that forward took, with
+ * the labels or targets it had (a training forward takes the loss's
+ * gradient in the same pass). */
 void         lam_net_backward    (LamNet *net);
 
 void         lam_net_stats_reset (LamNet *net);

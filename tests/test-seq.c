@@ -778,6 +778,8 @@ golden_case (GHashTable *h, const char *cas, LamLayerKind kind)
   gsize n = y->n / B;
   for (gsize i = 0; i < y->n; i++)
     targets[i] = out[i] - dy->data[i] * (float) (B * n) / 2.0f;
+  /* the backward differentiates the loss its forward took: again, with the targets */
+  lam_net_forward (net, TRUE, 0);
   lam_net_backward (net);
 
   const float *grads = lam_net_grads (net);
