@@ -387,7 +387,8 @@ main (int argc, char **argv)
     return fail ("%s", error->message);
   if (opt_save && !lam_trainer_save (trainer, opt_save, &error))
     return fail ("%s", error->message);
-  /* "CUDA graphs: on, 936 steps replayed" or "CUDA graphs: off (why)" */
+  /* "CUDA graphs: on, 936 steps replayed, 39 GPU operations a step" or
+   * "CUDA graphs: off (why)" */
   g_autofree char *graphs = be->ops->graph_status ? be->ops->graph_status (be, NULL) : NULL;
   if (graphs && !opt_quiet)
     fprintf (stderr, "%s\n", graphs);

@@ -187,27 +187,33 @@ test_dense (void)
 {
   if (!need_gpu ())
     return;
-  int B = 33, in = 70, out = 19;
-  g_autofree float *x = randv ((gsize) B * in, 1, -1, 1), *w = randv ((gsize) in * out, 2, -1, 1);
-  g_autofree float *b = randv (out, 3, -1, 1), *dy = randv ((gsize) B * out, 4, -1, 1);
-  g_autofree float *y = g_new (float, B * out), *dx = g_new (float, B * in);
-  g_autofree float *dw = g_new (float, in * out), *db = g_new (float, out);
-  for (int relu = 0; relu < 2; relu++)
-    {
-      cpu->ops->dense_forward (cpu, y, x, w, b, B, in, out, relu);
-      cpu->ops->dense_backward (cpu, dx, dw, db, dy, x, w, B, in, out, relu ? y : NULL);
-      float *dX = up (x, B * in * 4), *dW = up (w, in * out * 4), *dB = up (b, out * 4), *dDY = up (dy, B * out * 4);
-      float *dY = gpu->ops->alloc (gpu, B * out * 4), *dDX = gpu->ops->alloc (gpu, B * in * 4);
-      float *dDW = gpu->ops->alloc (gpu, in * out * 4), *dDB = gpu->ops->alloc (gpu, out * 4);
-      gpu->ops->dense_forward (gpu, dY, dX, dW, dB, B, in, out, relu);
-      gpu->ops->dense_backward (gpu, dDX, dDW, dDB, dDY, dX, dW, B, in, out, relu ? dY : NULL);
-      EXPECT_CLOSE ("dense y", y, dY, B * out, 1e-10);
-      EXPECT_CLOSE ("dense dx", dx, dDX, B * in, 1e-10);
-      EXPECT_CLOSE ("dense dw", dw, dDW, in * out, 1e-10);
-      EXPECT_CLOSE ("dense db", db, dDB, out, 1e-10);
-      for (float *p[] = { dX, dW, dB, dDY, dY, dDX, dDW, dDB }, **q = p; q < p + 8; q++)
-        gpu->ops->free (gpu, *q);
-    }
+  /* one chunk of rows for the bias gradient; then three, the last
+   * short, over three blocks of 32 columns, the last short */
+  static const int shapes[][3] = { { 33, 70, 19 }, { 150, 40, 70 } };   /* B, in, out */
+  for (guint k = 0; k < G_N_ELEMENTS (shapes); k++)
+    for (int relu = 0; relu < 2; relu++)
+      for (int bias = 0; bias < 2; bias++)
+        {
+          int B = shapes[k][0], in = shapes[k][1], out = shapes[k][2];
+          g_autofree float *x = randv ((gsize) B * in, 1, -1, 1), *w = randv ((gsize) in * out, 2, -1, 1);
+          g_autofree float *b = randv (out, 3, -1, 1), *dy = randv ((gsize) B * out, 4, -1, 1);
+          g_autofree float *y = g_new (float, B * out), *dx = g_new (float, B * in);
+          g_autofree float *dw = g_new (float, in * out), *db = g_new (float, out);
+          cpu->ops->dense_forward (cpu, y, x, w, bias ? b : NULL, B, in, out, relu);
+          cpu->ops->dense_backward (cpu, dx, dw, bias ? db : NULL, dy, x, w, B, in, out, relu ? y : NULL);
+          float *dX = up (x, B * in * 4), *dW = up (w, in * out * 4), *dB = up (b, out * 4), *dDY = up (dy, B * out * 4);
+          float *dY = gpu->ops->alloc (gpu, B * out * 4), *dDX = gpu->ops->alloc (gpu, B * in * 4);
+          float *dDW = gpu->ops->alloc (gpu, in * out * 4), *dDB = gpu->ops->alloc (gpu, out * 4);
+          gpu->ops->dense_forward (gpu, dY, dX, dW, bias ? dB : NULL, B, in, out, relu);
+          gpu->ops->dense_backward (gpu, dDX, dDW, bias ? dDB : NULL, dDY, dX, dW, B, in, out, relu ? dY : NULL);
+          EXPECT_CLOSE ("dense y", y, dY, B * out, 1e-10);
+          EXPECT_CLOSE ("dense dx", dx, dDX, B * in, 1e-10);
+          EXPECT_CLOSE ("dense dw", dw, dDW, in * out, 1e-10);
+          if (bias)
+            EXPECT_CLOSE ("dense db", db, dDB, out, 1e-10);
+          for (float *p[] = { dX, dW, dB, dDY, dY, dDX, dDW, dDB }, **q = p; q < p + 8; q++)
+            gpu->ops->free (gpu, *q);
+        }
 }
 
 static void
@@ -220,6 +226,8 @@ test_conv (void)
     { 4, 2, 11, 11, 5, 5, 5, 3, 2, 0 },
     { 3, 6, 7, 7, 3, 7, 7, 1, 1, 0 },
     { 2, 1, 28, 28, 6, 28, 28, 5, 1, 2 },
+    /* 9000 positions a channel: the bias gradient over two chunks */
+    { 10, 2, 30, 30, 3, 30, 30, 3, 1, 1 },
   };
   for (guint k = 0; k < G_N_ELEMENTS (shapes); k++)
     {
@@ -233,15 +241,17 @@ test_conv (void)
       float *dX = up (x, nx * 4), *dW = up (w, nw * 4), *dB = up (b, s->OC * 4), *dDY = up (dy, ny * 4);
       float *dY = gpu->ops->alloc (gpu, ny * 4), *dDX = gpu->ops->alloc (gpu, nx * 4);
       float *dDW = gpu->ops->alloc (gpu, nw * 4), *dDB = gpu->ops->alloc (gpu, s->OC * 4);
-      /* with a ReLU after it, a bias and the input's gradient; then
-       * without any of them (a first layer, "bias": false) */
-      for (int full = 1; full >= 0; full--)
+      /* with a ReLU after it, a bias and the input's gradient; a bias
+       * and the input's gradient; a ReLU only; none of them (a first
+       * layer, "bias": false) */
+      for (int v = 3; v >= 0; v--)
         {
-          cpu->ops->conv2d_forward (cpu, s, y, x, w, full ? b : NULL, full);
-          cpu->ops->conv2d_backward (cpu, s, full ? dx : NULL, dw, full ? db : NULL, dy, x, w, full ? y : NULL);
-          gpu->ops->conv2d_forward (gpu, s, dY, dX, dW, full ? dB : NULL, full);
+          gboolean relu = v == 3 || v == 1, full = v >= 2;
+          cpu->ops->conv2d_forward (cpu, s, y, x, w, full ? b : NULL, relu);
+          cpu->ops->conv2d_backward (cpu, s, full ? dx : NULL, dw, full ? db : NULL, dy, x, w, relu ? y : NULL);
+          gpu->ops->conv2d_forward (gpu, s, dY, dX, dW, full ? dB : NULL, relu);
           gpu->ops->conv2d_backward (gpu, s, full ? dDX : NULL, dDW, full ? dDB : NULL, dDY, dX, dW,
-                                     full ? dY : NULL);
+                                     relu ? dY : NULL);
           EXPECT_CLOSE ("conv y", y, dY, ny, 1e-10);
           EXPECT_CLOSE ("conv dw", dw, dDW, nw, 1e-10);
           if (full)
@@ -289,7 +299,7 @@ test_conv (void)
   g_test_message ("%s", status);
   /* (backward: each shape with and without the input's gradient) */
   if (g_strcmp0 (g_getenv ("LAMINA_CUDNN"), "1") == 0)
-    g_assert_nonnull (strstr (status, "; cuDNN for 4 of 4 convolution shapes forward, 8 of 8 backward"));
+    g_assert_nonnull (strstr (status, "; cuDNN for 5 of 5 convolution shapes forward, 10 of 10 backward"));
 }
 
 static void
@@ -1094,12 +1104,13 @@ test_losses (void)
 {
   if (!need_gpu ())
     return;
-  /* xent_loss and mse_loss (against one-hot labels): rows over several
-   * blocks of 128 and over the stats sum's 256 threads, and one row;
+  /* xent_loss and mse_loss (against one-hot labels): rows over the 256
+   * threads of the one-block way (up to 16384 scores), over several
+   * blocks of 128 in the two-launch way (2000 × 10), and one row;
    * training (with a scale) and evaluation (no gradient); the stats
    * accumulate from nonzero over the calls. Every third row is made
    * right, so the count of right answers is no accident. */
-  static const int shapes[][2] = { { 300, 10 }, { 257, 3 }, { 1, 7 } };   /* B, n */
+  static const int shapes[][2] = { { 300, 10 }, { 257, 3 }, { 2000, 10 }, { 1, 7 } };   /* B, n */
   for (guint k = 0; k < G_N_ELEMENTS (shapes); k++)
     for (int loss = 0; loss < 2; loss++)
       {
@@ -1215,12 +1226,12 @@ test_optim_adam (void)
 
 /* An IDX pair of n random 8×8 images in 3 classes, written to dir. */
 static LamDataset *
-tiny_images (const char *dir, int n)
+tiny_images_sized (const char *dir, int n, guint8 side)
 {
   g_autofree char *ip = g_build_filename (dir, "tiny-images.idx", NULL);
   g_autofree char *lp = g_build_filename (dir, "tiny-labels.idx", NULL);
   g_autoptr(GByteArray) im = g_byte_array_new (), lb = g_byte_array_new ();
-  guint8 ih[16] = { 0, 0, 8, 3, n >> 24, n >> 16, n >> 8, n, 0, 0, 0, 8, 0, 0, 0, 8 };
+  guint8 ih[16] = { 0, 0, 8, 3, n >> 24, n >> 16, n >> 8, n, 0, 0, 0, side, 0, 0, 0, side };
   guint8 lh[8] = { 0, 0, 8, 1, n >> 24, n >> 16, n >> 8, n };
   g_byte_array_append (im, ih, sizeof ih);
   g_byte_array_append (lb, lh, sizeof lh);
@@ -1228,10 +1239,11 @@ tiny_images (const char *dir, int n)
   lam_rng_init (&rng, 77, 0);
   for (int i = 0; i < n; i++)
     {
-      guint8 label = (guint8) (lam_rng_next (&rng) % 3), px[64];
-      for (int j = 0; j < 64; j++)   /* a class-dependent stripe, and noise */
+      guint8 label = (guint8) (lam_rng_next (&rng) % 3), px[28 * 28];
+      g_assert_cmpint (side, <=, 28);
+      for (int j = 0; j < side * side; j++)   /* a class-dependent stripe, and noise */
         px[j] = (guint8) ((j % 8 == 2 * label + 1 ? 160 : 0) + lam_rng_next (&rng) % 90);
-      g_byte_array_append (im, px, sizeof px);
+      g_byte_array_append (im, px, side * side);
       g_byte_array_append (lb, &label, 1);
     }
   g_autoptr(GError) error = NULL;
@@ -1242,6 +1254,12 @@ tiny_images (const char *dir, int n)
   g_unlink (ip);
   g_unlink (lp);
   return ds;
+}
+
+static LamDataset *
+tiny_images (const char *dir, int n)
+{
+  return tiny_images_sized (dir, n, 8);
 }
 
 /* conv -> ReLU -> max pool -> dropout -> dense -> BatchNorm -> ReLU ->
@@ -1387,7 +1405,8 @@ test_graphs_train (void)
   assert_same_run (&eager, &graphed);
   /* per key: one step op by op, one recorded (and launched), the rest replayed */
   g_assert_cmpuint (graphed.replays, ==, (5 - 2) + (16 - 2));
-  g_assert_cmpstr (graphed.status, ==, "CUDA graphs: on, 17 steps replayed");
+  g_assert_true (g_str_has_prefix (graphed.status, "CUDA graphs: on, 17 steps replayed, "));
+  g_assert_true (g_str_has_suffix (graphed.status, " GPU operations a step"));
 
   /* SGD with momentum and Nesterov: the other optimizer kernel */
   c->opt.kind = LAM_OPT_SGD;
@@ -1416,6 +1435,46 @@ test_graphs_train (void)
   graph_run_clear (&graphed);
   graph_run_clear (&sgd_eager);
   graph_run_clear (&sgd_graphed);
+}
+
+/* What a recorded step costs the GPU: its operations (the graph's nodes:
+ * kernels, GEMMs, copies), for the MLP and LeNet-5 at the benchmark's
+ * batch of 64. Fusions undone show here. Before them (the loss's
+ * gradient taken again in the backward; the ReLU's mask, the bias
+ * gradient and the convolution's gather apart) the steps had 23 and 45.
+ * The counts are the emulator's: on a GPU, cuBLAS may add nodes of its
+ * own (a split-K reduction). */
+static void
+test_graphs_nodes (void)
+{
+  if (!need_gpu ())
+    return;
+  static const struct { const char *preset; const char *nodes; } cases[] = {
+    { "mlp", ", 18 GPU operations a step" },
+    { "lenet5", ", 39 GPU operations a step" },
+  };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("lamina-nodes-XXXXXX", &error);
+  g_assert_no_error (error);
+  g_autoptr(LamDataset) all = tiny_images_sized (dir, 192, 28);
+  g_rmdir (dir);
+  g_auto (LamDataSplits) s = { 0 };
+  s.train = lam_dataset_slice (all, 0, 192);   /* 3 steps: op by op, recorded, replayed */
+  for (guint k = 0; k < G_N_ELEMENTS (cases); k++)
+    {
+      g_autoptr(LamModelFile) m = lam_model_file_load_preset (cases[k].preset, &error);
+      g_assert_no_error (error);
+      g_free (m->config.backend);
+      m->config.backend = g_strdup ("cuda");
+      m->config.batch = 64;
+      m->config.epochs = 1;
+      GraphRun r = graph_run (m->graph, &m->config, &s, "LAMINA_CUDA_GRAPHS=1", -1);
+      g_assert_cmpuint (r.replays, ==, 1);
+      g_test_message ("%s at a batch of 64: %s", cases[k].preset, r.status);
+      if (on_emulator ())
+        g_assert_true (g_str_has_suffix (r.status, cases[k].nodes));
+      graph_run_clear (&r);
+    }
 }
 
 /* The window's way: the worker thread trains while another thread takes
@@ -1784,6 +1843,7 @@ main (int argc, char **argv)
   g_test_add_func ("/backend/cuda/optim/adam", test_optim_adam);
   g_test_add_func ("/backend/cuda/graphs/train", test_graphs_train);
   g_test_add_func ("/backend/cuda/graphs/scratch", test_graphs_scratch);
+  g_test_add_func ("/backend/cuda/graphs/nodes", test_graphs_nodes);
   g_test_add_func ("/backend/cuda/graphs/threaded", test_graphs_threaded);
   g_test_add_func ("/backend/cuda/graphs/sequence", test_graphs_sequence);
   g_test_add_func ("/backend/cuda/out-of-memory", test_out_of_memory);

@@ -80,33 +80,44 @@ scatter_kernel (float *y, const float *ybuf, const float *bias, LamConvShape s, 
   y[i] = relu && v < 0 ? 0.0f : v;
 }
 
-/* dyp[o][b·OHW + p] = dy[b, o, p], masked by the fused ReLU's output */
+/* g[o][q] = dy[b, o, p] for q = b·OHW + p (or g[b, o, p], same_layout),
+ * masked by the fused ReLU's output where relu_y, and part[o·chunks + c]
+ * = Σ of it over chunk c of q, in a fixed tree: a block per chunk and
+ * channel. Without g, only the sums; without part, only g. */
 __global__ static void
-gather_dy_kernel (float *dyp, const float *dy, const float *relu_y, LamConvShape s)
+conv_dy_kernel (float *g, float *part, const float *dy, const float *relu_y, LamConvShape s, int chunk,
+                int same_layout)
 {
-  size_t OHW = (size_t) s.OH * s.OW;
-  size_t i = blockIdx.x * (size_t) blockDim.x + threadIdx.x;
-  if (i >= (size_t) s.B * s.OC * OHW)
+  __shared__ float acc[THREADS];
+  size_t OHW = (size_t) s.OH * s.OW, N = (size_t) s.B * OHW;
+  size_t o = blockIdx.y, q0 = (size_t) blockIdx.x * chunk, q1 = q0 + chunk < N ? q0 + chunk : N;
+  float t = 0;
+  for (size_t q = q0 + threadIdx.x; q < q1; q += blockDim.x)
+    {
+      size_t i = ((q / OHW) * s.OC + o) * OHW + q % OHW;
+      float v = relu_y && relu_y[i] <= 0 ? 0.0f : dy[i];
+      if (g)
+        g[same_layout ? i : o * N + q] = v;
+      t += v;
+    }
+  if (part == NULL)   /* the same for the whole block */
     return;
-  size_t p = i % OHW, o = (i / OHW) % s.OC, b = i / (OHW * s.OC);
-  float g = dy[i];
-  if (relu_y && relu_y[i] <= 0)
-    g = 0;
-  dyp[o * s.B * OHW + b * OHW + p] = g;
+  t = lam_cuda_block_sum (t, acc);
+  if (threadIdx.x == 0)
+    part[o * gridDim.x + blockIdx.x] = t;
 }
 
-/* out[r] = Σ_j in[r][j]: one block per row, a fixed tree */
+/* db[o] = Σ_c part[o·chunks + c], in chunk order */
 __global__ static void
-row_sum_kernel (float *out, const float *in, size_t cols)
+chan_chunks_kernel (float *db, const float *part, int chunks, int OC)
 {
-  __shared__ float part[THREADS];
-  const float *row = in + blockIdx.x * cols;
+  int o = blockIdx.x * blockDim.x + threadIdx.x;
+  if (o >= OC)
+    return;
   float t = 0;
-  for (size_t j = threadIdx.x; j < cols; j += blockDim.x)
-    t += row[j];
-  t = lam_cuda_block_sum (t, part);
-  if (threadIdx.x == 0)
-    out[blockIdx.x] = t;
+  for (int c = 0; c < chunks; c++)
+    t += part[(size_t) o * chunks + c];
+  db[o] = t;
 }
 
 __global__ static void
@@ -221,6 +232,43 @@ gap_backward_kernel (float *dx, const float *dy, size_t planes, int HW)
 
 /* Launchers */
 
+/* Elements of a channel a block of conv_dy_kernel sums: one launch where
+ * a channel's gradient has no more, as at LeNet-5's second layer at a
+ * batch of 64 (6400); at 1024, its first layer has 98 chunks a channel. */
+#define DY_CHUNK 8192
+
+static size_t
+dy_chunks (const LamConvShape *s)
+{
+  size_t N = (size_t) s->B * s->OH * s->OW;
+  return (N + DY_CHUNK - 1) / DY_CHUNK;
+}
+
+size_t
+_lam_cuda_conv_dy_part (const LamConvShape *s)
+{
+  size_t chunks = dy_chunks (s);
+  return chunks > 1 ? chunks * s->OC : 0;
+}
+
+void
+_lam_cuda_conv_dy (LamCuda *cu, const LamConvShape *s, float *g, float *db, float *part, const float *dy,
+                   const float *relu_y, gboolean same_layout)
+{
+  size_t chunks = dy_chunks (s);
+  if (g == NULL && db == NULL)
+    return;
+  float *sums = db == NULL ? NULL : chunks > 1 ? part : db;
+  dim3 grid ((unsigned) chunks, s->OC);
+  conv_dy_kernel<<<grid, THREADS, 0, cu->stream>>> (g, sums, dy, relu_y, *s, DY_CHUNK, same_layout);
+  LAM_CUDA_LAUNCHED (cu);
+  if (db != NULL && chunks > 1)
+    {
+      chan_chunks_kernel<<<lam_cuda_blocks (s->OC, THREADS), THREADS, 0, cu->stream>>> (db, part, (int) chunks, s->OC);
+      LAM_CUDA_LAUNCHED (cu);
+    }
+}
+
 static void
 conv_forward_im2col (LamCuda *cu, const LamConvShape *s, float *y, const float *x, const float *w,
                      const float *b, gboolean relu)
@@ -242,17 +290,13 @@ conv_backward_im2col (LamCuda *cu, const LamConvShape *s, float *dx, float *dw, 
                       const float *dy, const float *x, const float *w, const float *relu_y)
 {
   size_t CKK = (size_t) s->C * s->K * s->K, N = (size_t) s->B * s->OH * s->OW;
-  float *col = _lam_cuda_scratch (cu, 2 * CKK * N + (size_t) s->OC * N);
+  size_t np = db ? _lam_cuda_conv_dy_part (s) : 0;
+  float *col = _lam_cuda_scratch (cu, 2 * CKK * N + (size_t) s->OC * N + np);
   if (col == NULL)
     return;
-  float *dyp = col + CKK * N, *dcol = dyp + (size_t) s->OC * N;
-  gather_dy_kernel<<<lam_cuda_blocks ((size_t) s->OC * N, THREADS), THREADS, 0, cu->stream>>> (dyp, dy, relu_y, *s);
-  LAM_CUDA_LAUNCHED (cu);
-  if (db)
-    {
-      row_sum_kernel<<<s->OC, THREADS, 0, cu->stream>>> (db, dyp, N);
-      LAM_CUDA_LAUNCHED (cu);
-    }
+  float *dyp = col + CKK * N, *dcol = dyp + (size_t) s->OC * N, *part = dcol + CKK * N;
+  /* dy in the GEMM's layout, masked by the ReLU, and the bias gradient */
+  _lam_cuda_conv_dy (cu, s, dyp, db, part, dy, relu_y, FALSE);
   im2col_kernel<<<lam_cuda_blocks (CKK * N, THREADS), THREADS, 0, cu->stream>>> (col, x, *s);
   LAM_CUDA_LAUNCHED (cu);
   /* dw[OC, CKK] = dyp[OC, N] · colᵀ[N, CKK] */

@@ -157,29 +157,6 @@ bias_relu_kernel (float *y, const float *bias, size_t n, int C, int HW, int relu
 }
 
 /* dy where the ReLU that followed passed it, else 0 */
-__global__ static void
-relu_mask_kernel (float *out, const float *dy, const float *relu_y, size_t n)
-{
-  size_t i = blockIdx.x * (size_t) blockDim.x + threadIdx.x;
-  if (i < n)
-    out[i] = relu_y[i] <= 0.0f ? 0.0f : dy[i];   /* as gather_dy_kernel */
-}
-
-/* db[c] = Σ over b and p of dy[b, c, p]: a block a channel, in a fixed order */
-__global__ static void
-bias_grad_kernel (float *db, const float *dy, int B, int C, int HW)
-{
-  __shared__ float part[THREADS];
-  int c = blockIdx.x;
-  size_t n = (size_t) B * HW;
-  float t = 0;
-  for (size_t i = threadIdx.x; i < n; i += blockDim.x)
-    t += dy[((i / HW) * C + c) * HW + i % HW];
-  t = lam_cuda_block_sum (t, part);
-  if (threadIdx.x == 0)
-    db[c] = t;
-}
-
 /* Loading */
 
 static void *
@@ -393,22 +370,14 @@ dnn_run_backward (LamCuda *cu, LamDnn *d, DnnShape *e, float *dx, float *dw, flo
   const LamConvShape *s = &e->s;
   size_t n = (size_t) s->B * s->OC * s->OH * s->OW;
   size_t masked = relu_y != NULL ? ws_floats (n * sizeof (float)) : 0, need = masked + ws_floats (e->bwd_ws);
+  size_t np = db != NULL ? _lam_cuda_conv_dy_part (s) : 0;
   float *scratch = NULL;
-  if (need > 0 && (scratch = _lam_cuda_scratch (cu, need)) == NULL)
+  if (need + np > 0 && (scratch = _lam_cuda_scratch (cu, need + np)) == NULL)
     return LAM_DNN_NO_SCRATCH;
   float *ws = e->bwd_ws > 0 ? scratch + masked : NULL;
-  const float *g = dy;
-  if (relu_y != NULL)
-    {
-      relu_mask_kernel<<<lam_cuda_blocks (n, THREADS), THREADS, 0, cu->stream>>> (scratch, dy, relu_y, n);
-      LAM_CUDA_LAUNCHED (cu);
-      g = scratch;
-    }
-  if (db != NULL)
-    {
-      bias_grad_kernel<<<s->OC, THREADS, 0, cu->stream>>> (db, g, s->B, s->OC, s->OH * s->OW);
-      LAM_CUDA_LAUNCHED (cu);
-    }
+  /* dy masked by the ReLU (in its own layout), and the bias gradient */
+  _lam_cuda_conv_dy (cu, s, relu_y != NULL ? scratch : NULL, db, scratch + need, dy, relu_y, TRUE);
+  const float *g = relu_y != NULL ? scratch : dy;
   const float one = 1.0f, zero = 0.0f;
   LamDnnStatus st = d->filter (d->handle, &one, e->x, x, e->y, g, e->conv, e->filter_algo, ws, e->bwd_ws, &zero,
                                e->w, dw);

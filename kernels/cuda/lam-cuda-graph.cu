@@ -293,6 +293,12 @@ step_end (LamBackend *be)
         cudaError_t err = cudaStreamEndCapture (cu->stream, &g);
         if (err == cudaSuccess && g != NULL)
           {
+            /* what a step costs on the GPU's side, for the status line */
+            if (cudaGraphGetNodes (g, NULL, &cu->step_nodes) != cudaSuccess)
+              {
+                cudaGetLastError ();
+                cu->step_nodes = 0;
+              }
             err = cudaGraphInstantiate (&cu->exec, g, 0);
             if (err != cudaSuccess)
               cu->exec = NULL;
@@ -340,6 +346,8 @@ graph_status (LamBackend *be, guint64 *replays)
 {
   LamCuda *cu = LAM_CUDA (be);
   g_autofree char *graphs = NULL, *dnn = _lam_cuda_dnn_status (cu);
+  g_autofree char *nodes = cu->step_nodes > 0 ? g_strdup_printf (", %zu GPU operations a step", cu->step_nodes)
+                                              : g_strdup ("");
   if (replays)
     *replays = cu->replays;
   if (!cu->graphs)
@@ -347,7 +355,8 @@ graph_status (LamBackend *be, guint64 *replays)
   else if (cu->exec == NULL && cu->replays == 0)
     graphs = g_strdup ("CUDA graphs: on, nothing recorded yet");
   else
-    graphs = g_strdup_printf ("CUDA graphs: on, %" G_GUINT64_FORMAT " steps replayed", cu->replays);
+    graphs = g_strdup_printf ("CUDA graphs: on, %" G_GUINT64_FORMAT " step%s replayed%s", cu->replays,
+                              cu->replays == 1 ? "" : "s", nodes);
   /* how convolutions run, where cuDNN is there to choose */
   return dnn != NULL ? g_strconcat (graphs, "; ", dnn, NULL) : g_steal_pointer (&graphs);
 }

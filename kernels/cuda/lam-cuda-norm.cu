@@ -125,13 +125,11 @@ softmax_backward_kernel (float *dx, const float *dy, const float *y, int rows, i
     dx[(size_t) r * n + i] = yr[i] * (dyr[i] - dot);
 }
 
-/* Per row: loss and correct into rowstat[2·r], gradient into d. */
-__global__ static void
-xent_kernel (float *d, float *rowstat, const float *z, const gint32 *labels, int B, int n, float scale)
+/* Row b's loss and correct count into st[0], st[1]; its gradient into d
+ * where not NULL. */
+__device__ static void
+xent_row (float *d, float *st, const float *z, const gint32 *labels, int b, int B, int n, float scale)
 {
-  int b = blockIdx.x * blockDim.x + threadIdx.x;
-  if (b >= B)
-    return;
   const float *zr = z + (size_t) b * n;
   int y = labels[b], best = 0;
   float mx = zr[0];
@@ -145,19 +143,16 @@ xent_kernel (float *d, float *rowstat, const float *z, const gint32 *labels, int
   for (int i = 0; i < n; i++)
     s += exp ((double) zr[i] - mx);
   double lse = log (s) + mx;
-  rowstat[2 * b] = (float) (lse - zr[y]);
-  rowstat[2 * b + 1] = best == y;
+  st[0] = (float) (lse - zr[y]);
+  st[1] = best == y;
   if (d)
     for (int i = 0; i < n; i++)
       d[(size_t) b * n + i] = (float) ((exp ((double) zr[i] - lse) - (i == y)) * scale / B);
 }
 
-__global__ static void
-mse_kernel (float *d, float *rowstat, const float *p, const gint32 *labels, int B, int n, float scale)
+__device__ static void
+mse_row (float *d, float *st, const float *p, const gint32 *labels, int b, int B, int n, float scale)
 {
-  int b = blockIdx.x * blockDim.x + threadIdx.x;
-  if (b >= B)
-    return;
   const float *pr = p + (size_t) b * n;
   int best = 0;
   double s = 0;
@@ -170,8 +165,27 @@ mse_kernel (float *d, float *rowstat, const float *p, const gint32 *labels, int 
       if (d)
         d[(size_t) b * n + i] = 2.0f * diff * scale / ((float) B * n);
     }
-  rowstat[2 * b] = (float) (s / n);
-  rowstat[2 * b + 1] = best == labels[b];
+  st[0] = (float) (s / n);
+  st[1] = best == labels[b];
+}
+
+__device__ static inline void
+loss_row (int mse, float *d, float *st, const float *z, const gint32 *labels, int b, int B, int n, float scale)
+{
+  if (mse)
+    mse_row (d, st, z, labels, b, B, n, scale);
+  else
+    xent_row (d, st, z, labels, b, B, n, scale);
+}
+
+/* A thread a row: loss and correct into rowstat[2·r], gradient into d. */
+__global__ static void
+loss_rows_kernel (int mse, float *d, float *rowstat, const float *z, const gint32 *labels, int B, int n,
+                  float scale)
+{
+  int b = blockIdx.x * blockDim.x + threadIdx.x;
+  if (b < B)
+    loss_row (mse, d, rowstat + 2 * b, z, labels, b, B, n, scale);
 }
 
 /* stats[k] += Σ_r rowstat[2r + k], in a fixed order */
@@ -187,6 +201,30 @@ stats_sum_kernel (float *stats, const float *rowstat, int B)
       t = lam_cuda_block_sum (t, part);
       if (threadIdx.x == 0)
         stats[k] += t;
+    }
+}
+
+/* Both in one block, for a small batch: each thread takes its rows as
+ * stats_sum_kernel sums them (r = threadIdx.x, then blockDim.x further
+ * on), so the stats come out as the two kernels' do, bit for bit. */
+__global__ static void
+loss_one_block_kernel (int mse, float *d, float *stats, const float *z, const gint32 *labels, int B, int n,
+                       float scale)
+{
+  __shared__ float part[THREADS];
+  float t[2] = { 0, 0 };
+  for (int r = threadIdx.x; r < B; r += blockDim.x)
+    {
+      float st[2];
+      loss_row (mse, d, st, z, labels, r, B, n, scale);
+      t[0] += st[0];
+      t[1] += st[1];
+    }
+  for (int k = 0; k < 2; k++)
+    {
+      float v = lam_cuda_block_sum (t[k], part);
+      if (threadIdx.x == 0)
+        stats[k] += v;
     }
 }
 
@@ -241,18 +279,34 @@ cuda_softmax_backward (LamBackend *be, float *dx, const float *dy, const float *
   LAM_CUDA_LAUNCHED (cu);
 }
 
+/* Batches of up to this many scores take the loss in one launch. */
+#define LOSS_ONE_BLOCK 16384
+
+static void
+loss (LamCuda *cu, int mse, float *d, float *stats, const float *z, const gint32 *labels, int B, int n,
+      float scale)
+{
+  if ((size_t) B * n <= LOSS_ONE_BLOCK)
+    {
+      loss_one_block_kernel<<<1, THREADS, 0, cu->stream>>> (mse, d, stats, z, labels, B, n, scale);
+      LAM_CUDA_LAUNCHED (cu);
+      return;
+    }
+  float *rowstat = _lam_cuda_scratch (cu, 2 * (size_t) B);
+  if (rowstat == NULL)
+    return;
+  loss_rows_kernel<<<lam_cuda_blocks (B, 128), 128, 0, cu->stream>>> (mse, d, rowstat, z, labels, B, n, scale);
+  LAM_CUDA_LAUNCHED (cu);
+  stats_sum_kernel<<<1, THREADS, 0, cu->stream>>> (stats, rowstat, B);
+  LAM_CUDA_LAUNCHED (cu);
+}
+
 static void
 cuda_xent_loss (LamBackend *be, float *dlogits, float *stats, const float *logits,
                 const gint32 *labels, int B, int n, float scale)
 {
   LAM_CUDA_OP (be, cu);
-  float *rowstat = _lam_cuda_scratch (cu, 2 * (size_t) B);
-  if (rowstat == NULL)
-    return;
-  xent_kernel<<<lam_cuda_blocks (B, 128), 128, 0, cu->stream>>> (dlogits, rowstat, logits, labels, B, n, scale);
-  LAM_CUDA_LAUNCHED (cu);
-  stats_sum_kernel<<<1, THREADS, 0, cu->stream>>> (stats, rowstat, B);
-  LAM_CUDA_LAUNCHED (cu);
+  loss (cu, 0, dlogits, stats, logits, labels, B, n, scale);
 }
 
 static void
@@ -260,13 +314,7 @@ cuda_mse_loss (LamBackend *be, float *dpred, float *stats, const float *pred, co
                int B, int n, float scale)
 {
   LAM_CUDA_OP (be, cu);
-  float *rowstat = _lam_cuda_scratch (cu, 2 * (size_t) B);
-  if (rowstat == NULL)
-    return;
-  mse_kernel<<<lam_cuda_blocks (B, 128), 128, 0, cu->stream>>> (dpred, rowstat, pred, labels, B, n, scale);
-  LAM_CUDA_LAUNCHED (cu);
-  stats_sum_kernel<<<1, THREADS, 0, cu->stream>>> (stats, rowstat, B);
-  LAM_CUDA_LAUNCHED (cu);
+  loss (cu, 1, dpred, stats, pred, labels, B, n, scale);
 }
 
 void

@@ -27,9 +27,7 @@
 
 #define THREADS 256
 
-/* Column sums: blocks of 32 columns × COL_LANES row lanes, each block
- * over a chunk of COL_CHUNK rows (more when there would be over 65535). */
-#define COL_LANES 8
+/* Rows a chunk of the column sums (sum_rows, LayerNorm's dw and db) */
 #define COL_CHUNK 256
 
 /* Row lanes of the LTC backward kernel (its batch sums). */
@@ -122,41 +120,6 @@ add_rows_kernel (float *y, const float *x, const float *v, int rows, int n)
 {
   FOR_EACH (i, (size_t) rows * n)
     y[i] = x[i] + v[i % n];
-}
-
-/* part[chunk·n + j] = Σ of x[r, j] over the chunk's rows, in a fixed tree */
-__global__ static void
-sum_rows_partial_kernel (float *part, const float *x, int rows, int n, int chunk)
-{
-  __shared__ float acc[COL_LANES][33];
-  int j = blockIdx.x * 32 + threadIdx.x;
-  int r0 = blockIdx.y * chunk, r1 = min (rows, r0 + chunk);
-  float t = 0;
-  if (j < n)
-    for (int r = r0 + threadIdx.y; r < r1; r += COL_LANES)
-      t += x[(size_t) r * n + j];
-  acc[threadIdx.y][threadIdx.x] = t;
-  __syncthreads ();
-  if (threadIdx.y == 0 && j < n)
-    {
-      float s = 0;
-      for (int k = 0; k < COL_LANES; k++)
-        s += acc[k][threadIdx.x];
-      part[(size_t) blockIdx.y * n + j] = s;
-    }
-}
-
-/* y[j] = Σ_c part[c·n + j], in chunk order */
-__global__ static void
-sum_chunks_kernel (float *y, const float *part, int chunks, int n)
-{
-  FOR_EACH (j, n)
-    {
-      float s = 0;
-      for (int c = 0; c < chunks; c++)
-        s += part[(size_t) c * n + j];
-      y[j] = s;
-    }
 }
 
 /* y[b, f] = Σ_t x[b, t, f] / T, in time order */
@@ -496,7 +459,8 @@ layernorm_dx_kernel (float *dx, const float *dy, const float *x, const float *me
     }
 }
 
-/* Partial dw and db over a chunk of rows, as sum_rows_partial_kernel. */
+/* Partial dw and db over a chunk of rows, as column_sums_partial_kernel
+ * (lam-cuda-dense.cu). */
 __global__ static void
 layernorm_dwdb_partial_kernel (float *pw, float *pb, const float *dy, const float *x,
                                const float *mean, const float *rstd, int rows, int n, int chunk)
@@ -670,18 +634,6 @@ sgemm_batched (LamCuda *cu, int transA, int transB, int M, int N, int K, float a
                                                    &beta, C, ldc, sC, count));
 }
 
-/* Column sums y[j] = Σ_r x[r, j] in a fixed order: chunks of rows, then
- * the chunks in order (through scratch when there are several). */
-static int
-col_chunk (int rows)
-{
-  /* at most 65535 chunks (grid.y), a multiple of COL_LANES rows each */
-  int chunk = COL_CHUNK;
-  while ((rows + chunk - 1) / chunk > 65535)
-    chunk *= 2;
-  return chunk;
-}
-
 static void
 cuda_gemm (LamBackend *be, gboolean trans_a, gboolean trans_b, int M, int N, int K, float alpha,
            const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc)
@@ -739,18 +691,11 @@ cuda_sum_rows (LamBackend *be, float *y, const float *x, int rows, int n)
       LAM_CUDA_CHECK (cu, cudaMemsetAsync (y, 0, (size_t) n * sizeof (float), cu->stream));
       return;
     }
-  int chunk = col_chunk (rows), chunks = (rows + chunk - 1) / chunk;
-  float *part = y;
+  int chunk = _lam_cuda_col_chunk (rows, COL_CHUNK), chunks = (rows + chunk - 1) / chunk;
+  float *part = NULL;
   if (chunks > 1 && (part = _lam_cuda_scratch (cu, (size_t) chunks * n)) == NULL)
     return;
-  dim3 grid ((n + 31) / 32, chunks), block (32, COL_LANES);
-  sum_rows_partial_kernel<<<grid, block, 0, cu->stream>>> (part, x, rows, n, chunk);
-  LAM_CUDA_LAUNCHED (cu);
-  if (chunks > 1)
-    {
-      sum_chunks_kernel<<<lam_cuda_blocks (n, THREADS), THREADS, 0, cu->stream>>> (y, part, chunks, n);
-      LAM_CUDA_LAUNCHED (cu);
-    }
+  _lam_cuda_column_sums (cu, y, part, NULL, x, NULL, rows, n, chunk);
 }
 
 static void
@@ -1008,7 +953,7 @@ cuda_layernorm_backward (LamBackend *be, float *dx, float *dw, float *db, const 
       layernorm_dx_kernel<<<warp_row_blocks (rows), THREADS, 0, cu->stream>>> (dx, dy, x, mean, rstd, w, rows, n);
       LAM_CUDA_LAUNCHED (cu);
     }
-  int chunk = col_chunk (rows), chunks = (rows + chunk - 1) / chunk;
+  int chunk = _lam_cuda_col_chunk (rows, COL_CHUNK), chunks = (rows + chunk - 1) / chunk;
   float *pw = dw, *pb = db;
   if (chunks > 1)
     {
@@ -1021,10 +966,8 @@ cuda_layernorm_backward (LamBackend *be, float *dx, float *dw, float *db, const 
   LAM_CUDA_LAUNCHED (cu);
   if (chunks > 1)
     {
-      sum_chunks_kernel<<<lam_cuda_blocks (n, THREADS), THREADS, 0, cu->stream>>> (dw, pw, chunks, n);
-      LAM_CUDA_LAUNCHED (cu);
-      sum_chunks_kernel<<<lam_cuda_blocks (n, THREADS), THREADS, 0, cu->stream>>> (db, pb, chunks, n);
-      LAM_CUDA_LAUNCHED (cu);
+      _lam_cuda_sum_chunks (cu, dw, pw, chunks, n);
+      _lam_cuda_sum_chunks (cu, db, pb, chunks, n);
     }
 }
 

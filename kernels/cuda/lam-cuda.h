@@ -58,6 +58,7 @@ typedef struct {
   cudaGraphExec_t  exec;
   GPtrArray       *ops;        /* the recorded ops, by name (__func__) */
   size_t           step_bytes; /* the recorded step's host values */
+  size_t           step_nodes; /* the recorded step's nodes (kernels, GEMMs, copies…) */
   guint            pos;        /* replay: the next op */
   char            *mismatch;   /* replay: the first op that differed */
   guint64          replays;
@@ -166,9 +167,32 @@ lam_cuda_block_sum (float v, float *part)
   return r;
 }
 
+/* Column sums y[j] = Σ_r g[r, j] of a [rows, n] matrix in a fixed order,
+ * for g = x, or x where relu_y > 0 and 0 elsewhere (a ReLU's backward):
+ * blocks of 32 columns × COL_LANES row lanes over chunks of `chunk` rows
+ * (_lam_cuda_col_chunk), then the chunks in order. part: chunks · n
+ * floats when there are several chunks. m, where not NULL, gets g; y may
+ * be NULL (g only). (lam-cuda-dense.cu) */
+#define COL_LANES 8
+int  _lam_cuda_col_chunk   (int rows, int base);
+void _lam_cuda_column_sums (LamCuda *cu, float *y, float *part, float *m, const float *x,
+                            const float *relu_y, int rows, int n, int chunk);
+/* y[j] = Σ_c part[c·n + j], in chunk order */
+void _lam_cuda_sum_chunks  (LamCuda *cu, float *y, const float *part, int chunks, int n);
+
 /* Row-major sgemm on cuBLAS (column-major): C[M,N] = alpha·op(A)·op(B) + beta·C. */
 void _lam_cuda_sgemm (LamCuda *cu, int transA, int transB, int M, int N, int K, float alpha,
                       const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc);
+
+/* The gradient a convolution's backward starts from (lam-cuda-conv.cu):
+ * dy masked by the fused ReLU's output (where relu_y), into g in the
+ * GEMM's layout [OC][B·OHW] (or in dy's own, same_layout; g NULL: not
+ * written), and its sum per channel into db (NULL: none), a block per
+ * channel and chunk, then the chunks in order. part:
+ * _lam_cuda_conv_dy_part (s) floats of scratch. */
+size_t _lam_cuda_conv_dy_part (const LamConvShape *s);
+void   _lam_cuda_conv_dy      (LamCuda *cu, const LamConvShape *s, float *g, float *db, float *part,
+                               const float *dy, const float *relu_y, gboolean same_layout);
 
 /* Convolutions through cuDNN where it is installed and measured faster
  * (lam-cuda-cudnn.cu). Each returns FALSE when the caller is to run the

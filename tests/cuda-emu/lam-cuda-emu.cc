@@ -602,6 +602,17 @@ cudaStreamEndCapture (cudaStream_t stream, cudaGraph_t *graph)
 }
 
 cudaError_t
+cudaGraphGetNodes (cudaGraph_t graph, cudaGraphNode_t *nodes, size_t *numNodes)
+{
+  if (graph == NULL || numNodes == NULL)
+    return last_error = cudaErrorInvalidValue;
+  if (nodes != NULL)
+    die ("cudaGraphGetNodes: the emulator only counts nodes (pass NULL)");
+  *numNodes = graph->work.size ();
+  return cudaSuccess;
+}
+
+cudaError_t
 cudaGraphInstantiate (cudaGraphExec_t *exec, cudaGraph_t graph, unsigned long long)
 {
   if (graph == NULL || capturing_here != NULL)

@@ -78,6 +78,7 @@ typedef void *cudaStream_t;
 typedef struct EmuEvent *cudaEvent_t;
 typedef struct EmuGraph *cudaGraph_t;
 typedef struct EmuGraph *cudaGraphExec_t;
+typedef struct EmuGraphNode *cudaGraphNode_t;   /* never made: only counted */
 enum cudaStreamCaptureMode { cudaStreamCaptureModeGlobal, cudaStreamCaptureModeThreadLocal,
                              cudaStreamCaptureModeRelaxed };
 #define cudaHostAllocDefault 0
@@ -126,6 +127,9 @@ cudaError_t cudaEventElapsedTime      (float *ms, cudaEvent_t start, cudaEvent_t
 cudaError_t cudaStreamBeginCapture    (cudaStream_t stream, cudaStreamCaptureMode mode);
 cudaError_t cudaStreamEndCapture      (cudaStream_t stream, cudaGraph_t *graph);
 cudaError_t cudaGraphInstantiate      (cudaGraphExec_t *exec, cudaGraph_t graph, unsigned long long flags);
+/* the count of work items recorded (launches, copies, memsets, GEMMs, convolutions);
+ * nodes must be NULL */
+cudaError_t cudaGraphGetNodes         (cudaGraph_t graph, cudaGraphNode_t *nodes, size_t *numNodes);
 cudaError_t cudaGraphLaunch           (cudaGraphExec_t exec, cudaStream_t stream);
 cudaError_t cudaGraphDestroy          (cudaGraph_t graph);
 cudaError_t cudaGraphExecDestroy      (cudaGraphExec_t exec);
