@@ -117,6 +117,23 @@ struct _LamBackendOps {
   void (*avgpool_forward) (LamBackend *be, const LamConvShape *s, float *y, const float *x);
   void (*avgpool_backward)(LamBackend *be, const LamConvShape *s, float *dx, const float *dy);
 
+  /* Optional (NULL: the engine runs the two ops): a Conv2D (shape s,
+   * with its ReLU when relu) and the MaxPool2D after it (shape ps, its
+   * windows a tiling of the convolution's output: kernel = stride, no
+   * padding, OH and OW multiples of it) as one op. y is the
+   * convolution's output, after the ReLU (the views read it, and the
+   * backward masks by it); py and argmax as maxpool_forward's. Backward,
+   * dpy is the pool's output gradient, dy a buffer of the convolution's
+   * output gradient's size that the op may write; the rest as
+   * conv2d_backward's. The results are the two ops'. */
+  void (*conv2d_pool_forward)  (LamBackend *be, const LamConvShape *s, const LamConvShape *ps,
+                                float *y, float *py, gint32 *argmax, const float *x,
+                                const float *w, const float *b, gboolean relu);
+  void (*conv2d_pool_backward) (LamBackend *be, const LamConvShape *s, const LamConvShape *ps,
+                                float *dx, float *dw, float *db, const float *dpy,
+                                const gint32 *argmax, const float *x, const float *w,
+                                const float *relu_y, float *dy);
+
   /* Elementwise activations; backward gets both x and y. */
   void (*act_forward)     (LamBackend *be, LamActKind kind, float alpha, float *y,
                            const float *x, gsize n);

@@ -30,6 +30,12 @@ typedef struct {
   gboolean      fused_relu;
   gboolean      fused;
   int           relu_node;
+  /* Conv2D (→ ReLU) → MaxPool2D run as one op where the backend has it:
+   * the convolution has fused_pool and pool_node set, the pool node
+   * pooled (its output and argmax are its own; its op does nothing). */
+  gboolean      fused_pool;
+  gboolean      pooled;
+  int           pool_node;
   LamConvShape  cs;
   /* parameters (pointers into the blocks; NULL when absent) */
   float        *w, *b, *dw, *db;
@@ -316,9 +322,21 @@ compile (LamNet *net, GError **error)
   return TRUE;
 }
 
+static int
+consumers (LamNet *net, int node)
+{
+  int n = 0;
+  for (guint k = 0; k < net->n_nodes; k++)
+    for (int j = 0; j < net->rt[k].n_in; j++)
+      n += net->rt[k].in[j] == node;
+  return n;
+}
+
 /* Marks Dense/Conv2D → ReLU pairs (the producer's only consumer being the
- * ReLU) to run as one op. Views use unfused nets, so they can still show
- * the values before the activation. */
+ * ReLU) to run as one op; then, where the backend can, Conv2D (→ ReLU) →
+ * MaxPool2D whose windows tile the convolution's output (kernel =
+ * stride, no padding), the pool the only consumer. Views use unfused
+ * nets, so they can still show the values before the activation. */
 static void
 plan_fusion (LamNet *net)
 {
@@ -330,15 +348,31 @@ plan_fusion (LamNet *net)
       NodeRt *x = &net->rt[r->in[0]];
       if (x->node->kind != LAM_LAYER_DENSE && x->node->kind != LAM_LAYER_CONV2D)
         continue;
-      int consumers = 0;
-      for (guint k = 0; k < net->n_nodes; k++)
-        for (int j = 0; j < net->rt[k].n_in; j++)
-          consumers += net->rt[k].in[j] == r->in[0];
-      if (consumers != 1)
+      if (consumers (net, r->in[0]) != 1)
         continue;
       x->fused_relu = TRUE;
       x->relu_node = (int) i;
       r->fused = TRUE;
+    }
+
+  const LamBackendOps *o = net->be->ops;
+  if (o->conv2d_pool_forward == NULL || o->conv2d_pool_backward == NULL)
+    return;
+  for (guint i = 0; i < net->n_nodes; i++)
+    {
+      NodeRt *p = &net->rt[i];
+      if (p->node->kind != LAM_LAYER_MAXPOOL2D)
+        continue;
+      NodeRt *c = &net->rt[p->in[0]];
+      if (c->fused)   /* the ReLU run by the convolution */
+        c = &net->rt[c->in[0]];
+      const LamConvShape *ps = &p->cs;
+      if (c->node->kind != LAM_LAYER_CONV2D || consumers (net, p->in[0]) != 1 ||
+          ps->K != ps->stride || ps->pad != 0 || ps->H % ps->K != 0 || ps->W % ps->K != 0)
+        continue;
+      c->fused_pool = TRUE;
+      c->pool_node = (int) i;
+      p->pooled = TRUE;
     }
 }
 
@@ -746,10 +780,18 @@ lam_net_forward (LamNet *net, gboolean train, guint64 dropout_seed)
             break;
           }
         case LAM_LAYER_CONV2D:
-          o->conv2d_forward (be, &r->cs, r->out, x->out, r->w, r->b, r->fused_relu);
+          if (r->fused_pool)
+            {
+              NodeRt *p = &net->rt[r->pool_node];
+              o->conv2d_pool_forward (be, &r->cs, &p->cs, r->out, p->out, p->argmax, x->out, r->w, r->b,
+                                      r->fused_relu);
+            }
+          else
+            o->conv2d_forward (be, &r->cs, r->out, x->out, r->w, r->b, r->fused_relu);
           break;
         case LAM_LAYER_MAXPOOL2D:
-          o->maxpool_forward (be, &r->cs, r->out, r->argmax, x->out);
+          if (!r->pooled)
+            o->maxpool_forward (be, &r->cs, r->out, r->argmax, x->out);
           break;
         case LAM_LAYER_AVGPOOL2D:
           o->avgpool_forward (be, &r->cs, r->out, x->out);
@@ -926,11 +968,24 @@ lam_net_backward (LamNet *net)
           }
         case LAM_LAYER_CONV2D:
           dx = grad_target (net, r, 0);
-          o->conv2d_backward (be, &r->cs, dx, r->dw, r->db, fused_dy (net, r), x->out, r->w,
-                              r->fused_relu ? r->out : NULL);
+          if (r->fused_pool)
+            {
+              NodeRt *p = &net->rt[r->pool_node];
+              o->conv2d_pool_backward (be, &r->cs, &p->cs, dx, r->dw, r->db, p->grad, p->argmax, x->out,
+                                       r->w, r->fused_relu ? r->out : NULL, (float *) fused_dy (net, r));
+            }
+          else
+            o->conv2d_backward (be, &r->cs, dx, r->dw, r->db, fused_dy (net, r), x->out, r->w,
+                                r->fused_relu ? r->out : NULL);
           grad_done (net, r, 0, dx);
           break;
         case LAM_LAYER_MAXPOOL2D:
+          if (r->pooled)
+            {
+              /* the convolution takes this node's gradient directly */
+              x->written = TRUE;
+              break;
+            }
           if ((dx = grad_target (net, r, 0)))
             o->maxpool_backward (be, &r->cs, dx, r->grad, r->argmax);
           grad_done (net, r, 0, dx);
@@ -1081,7 +1136,8 @@ float *
 lam_net_grad_ptr (LamNet *net, int node)
 {
   g_return_val_if_fail (node >= 0 && (guint) node < net->n_nodes, NULL);
-  return net->rt[node].grad;
+  const NodeRt *r = &net->rt[node], *c = r->fused ? &net->rt[r->in[0]] : r;
+  return c->fused_pool ? NULL : r->grad;   /* never written: the op starts from the pool's */
 }
 
 void
@@ -1130,6 +1186,7 @@ lam_net_set_use_targets (LamNet *net, gboolean use)
   if (use && (net->targets == NULL || net->be->ops->mse_loss_targets == NULL))
     return FALSE;
   net->use_targets = use;
+  net->loss_grad_ready = FALSE;   /* another loss: the backward takes its gradient anew */
   return TRUE;
 }
 

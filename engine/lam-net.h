@@ -73,9 +73,10 @@ void         lam_net_stats_read  (LamNet *net, double *loss_sum, double *correct
 gboolean     lam_net_read_output (LamNet *net, int node, float *host);
 float       *lam_net_output_ptr  (LamNet *net, int node);   /* backend memory */
 /* d(mean loss)/d(node output) after a backward, in backend memory; NULL for
- * the Input, for nodes that need no gradient, and for a Dense/Conv2D run as
- * one op with the ReLU after it (ask the ReLU node instead). Nets made with
- * lam_net_new_shared never fuse. */
+ * the Input, for nodes that need no gradient, for a Dense/Conv2D run as
+ * one op with the ReLU after it (ask the ReLU node instead), and for a
+ * Conv2D (and its ReLU) run as one op with the MaxPool2D after it (on
+ * CUDA). Nets made with lam_net_new_shared never fuse. */
 float       *lam_net_grad_ptr    (LamNet *net, int node);
 void         lam_net_read_params (LamNet *net, float *host);    /* n_params floats */
 void         lam_net_write_params(LamNet *net, const float *host);

@@ -457,6 +457,86 @@ dev_free_all (void)
   g_ptr_array_set_size (dev_bufs, 0);
 }
 
+/* gsize floats (or gint32s) of two device buffers, the same to the last bit */
+static void
+expect_same_bits (const char *what, const void *a, const void *b, gsize n)
+{
+  g_autofree float *ha = down (a, n), *hb = down (b, n);
+  if (memcmp (ha, hb, n * sizeof (float)) != 0)
+    g_error ("%s: the fused op differs from the two ops", what);
+}
+
+/* Conv2D (with its ReLU and bias, or neither) and the max pool after it
+ * as one op: against the CPU's two ops within rounding, and against the
+ * backend's own two ops bit for bit (argmax included: the ReLU's zeros
+ * make ties, which the first position wins). LeNet-5's first layer, a
+ * 3 × 3 pool, and a convolution without padding. */
+static void
+test_conv_pool (void)
+{
+  if (!need_gpu ())
+    return;
+  g_assert_nonnull (gpu->ops->conv2d_pool_forward);
+  g_assert_nonnull (gpu->ops->conv2d_pool_backward);
+  static const struct { LamConvShape s; int k; } cases[] = {
+    { { 3, 1, 28, 28, 6, 28, 28, 5, 1, 2 }, 2 },
+    { { 2, 2, 9, 9, 3, 9, 9, 3, 1, 1 }, 3 },
+    { { 4, 3, 12, 12, 5, 10, 10, 3, 1, 0 }, 2 },
+  };
+  for (guint k = 0; k < G_N_ELEMENTS (cases); k++)
+    for (int full = 1; full >= 0; full--)
+      {
+        const LamConvShape *s = &cases[k].s;
+        int K = cases[k].k;
+        LamConvShape ps = { s->B, s->OC, s->OH, s->OW, s->OC, s->OH / K, s->OW / K, K, K, 0 };
+        gsize nx = (gsize) s->B * s->C * s->H * s->W, ny = (gsize) s->B * s->OC * s->OH * s->OW;
+        gsize nw = (gsize) s->OC * s->C * s->K * s->K, np = (gsize) s->B * s->OC * ps.OH * ps.OW;
+        g_autofree float *x = randv (nx, 110 + k, -1, 1), *w = randv (nw, 120 + k, -1, 1);
+        g_autofree float *b = randv (s->OC, 130 + k, -1, 1), *dpy = randv (np, 140 + k, -1, 1);
+        g_autofree float *y = g_new (float, ny), *py = g_new (float, np), *dy = g_new (float, ny);
+        g_autofree float *dx = g_new (float, nx), *dw = g_new (float, nw), *db = g_new (float, s->OC);
+        g_autofree gint32 *am = g_new (gint32, np);
+        const float *bias = full ? b : NULL;
+        cpu->ops->conv2d_forward (cpu, s, y, x, w, bias, full);
+        cpu->ops->maxpool_forward (cpu, &ps, py, am, y);
+        cpu->ops->maxpool_backward (cpu, &ps, dy, dpy, am);
+        cpu->ops->conv2d_backward (cpu, s, full ? dx : NULL, dw, full ? db : NULL, dy, x, w, full ? y : NULL);
+
+        float *dX = dev_up (x, nx), *dW = dev_up (w, nw), *dB = full ? dev_up (b, s->OC) : NULL;
+        float *dDPY = dev_up (dpy, np);
+        /* the two ops */
+        float *dY = dev_nan (ny), *dPY = dev_nan (np), *dAM = dev_nan (np), *dDY = dev_nan (ny);
+        float *dDX = dev_nan (nx), *dDW = dev_nan (nw), *dDB = dev_nan (s->OC);
+        gpu->ops->conv2d_forward (gpu, s, dY, dX, dW, dB, full);
+        gpu->ops->maxpool_forward (gpu, &ps, dPY, (gint32 *) dAM, dY);
+        gpu->ops->maxpool_backward (gpu, &ps, dDY, dDPY, (gint32 *) dAM);
+        gpu->ops->conv2d_backward (gpu, s, full ? dDX : NULL, dDW, full ? dDB : NULL, dDY, dX, dW,
+                                   full ? dY : NULL);
+        /* one */
+        float *fY = dev_nan (ny), *fPY = dev_nan (np), *fAM = dev_nan (np), *fDY = dev_nan (ny);
+        float *fDX = dev_nan (nx), *fDW = dev_nan (nw), *fDB = dev_nan (s->OC);
+        gpu->ops->conv2d_pool_forward (gpu, s, &ps, fY, fPY, (gint32 *) fAM, dX, dW, dB, full);
+        gpu->ops->conv2d_pool_backward (gpu, s, &ps, full ? fDX : NULL, fDW, full ? fDB : NULL, dDPY,
+                                        (gint32 *) fAM, dX, dW, full ? fY : NULL, fDY);
+
+        EXPECT_CLOSE ("conv-pool y", y, fY, ny, 1e-10);
+        EXPECT_CLOSE ("conv-pool pooled", py, fPY, np, 1e-10);
+        EXPECT_CLOSE ("conv-pool dw", dw, fDW, nw, 1e-10);
+        expect_same_bits ("conv-pool y", dY, fY, ny);
+        expect_same_bits ("conv-pool pooled", dPY, fPY, np);
+        expect_same_bits ("conv-pool argmax", dAM, fAM, np);
+        expect_same_bits ("conv-pool dw", dDW, fDW, nw);
+        if (full)
+          {
+            EXPECT_CLOSE ("conv-pool dx", dx, fDX, nx, 1e-10);
+            EXPECT_CLOSE ("conv-pool db", db, fDB, s->OC, 1e-10);
+            expect_same_bits ("conv-pool dx", dDX, fDX, nx);
+            expect_same_bits ("conv-pool db", dDB, fDB, s->OC);
+          }
+        dev_free_all ();
+      }
+}
+
 static void
 test_seq_gemm (void)
 {
@@ -1105,7 +1185,7 @@ test_losses (void)
   if (!need_gpu ())
     return;
   /* xent_loss and mse_loss (against one-hot labels): rows over the 256
-   * threads of the one-block way (up to 16384 scores), over several
+   * threads of the one-block way (up to 4096 scores), over several
    * blocks of 128 in the two-launch way (2000 × 10), and one row;
    * training (with a scale) and evaluation (no gradient); the stats
    * accumulate from nonzero over the calls. Every third row is made
@@ -1451,7 +1531,7 @@ test_graphs_nodes (void)
     return;
   static const struct { const char *preset; const char *nodes; } cases[] = {
     { "mlp", ", 18 GPU operations a step" },
-    { "lenet5", ", 39 GPU operations a step" },
+    { "lenet5", ", 35 GPU operations a step" },
   };
   g_autoptr(GError) error = NULL;
   g_autofree char *dir = g_dir_make_tmp ("lamina-nodes-XXXXXX", &error);
@@ -1820,6 +1900,7 @@ main (int argc, char **argv)
   g_test_add_func ("/backend/cuda/dense", test_dense);
   g_test_add_func ("/backend/cuda/conv2d", test_conv);
   g_test_add_func ("/backend/cuda/pools", test_pools);
+  g_test_add_func ("/backend/cuda/conv-pool", test_conv_pool);
   g_test_add_func ("/backend/cuda/elementwise", test_elementwise);
   g_test_add_func ("/backend/cuda/batchnorm-losses", test_batchnorm_and_losses);
   g_test_add_func ("/backend/cuda/seq/gemm", test_seq_gemm);

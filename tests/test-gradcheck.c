@@ -628,6 +628,58 @@ train_run (int n_threads, gsize *n_out)
   return out;
 }
 
+/* A training forward takes the loss's gradient with the loss, and the
+ * backward starts from it: only from the forward just run. An eval
+ * forward in between, with other labels, must be what the backward
+ * differentiates; a second backward gives the first's gradients. */
+static void
+test_loss_gradient_reuse (void)
+{
+  g_autoptr(GError) error = NULL;
+  LamGraph *g = graph_with_input (1, 6, 6);
+  add (g, LAM_LAYER_FLATTEN, "flat", "input");
+  add_dense (g, "fc1", "flat", 12, TRUE);
+  add (g, LAM_LAYER_RELU, "relu", "fc1");
+  add_dense (g, "fc2", "relu", 5, TRUE);
+  add (g, LAM_LAYER_SOFTMAX_XENT, "loss", "fc2");
+  LamBackend *be = lam_backend_new_cpu (1);
+  const int B = 8;
+  LamNet *net = lam_net_new (g, be, B, &error);
+  g_assert_no_error (error);
+  lam_net_init_params (net, 3);
+  gsize np = lam_net_n_params (net);
+  g_autofree float *want = g_new (float, np), *got = g_new (float, np);
+  float *x = lam_net_input (net);
+  for (int i = 0; i < B * 36; i++)
+    x[i] = (float) sin (i * 0.37);
+  gint32 *y = lam_net_labels (net);
+
+  /* the reference: labels 2, a training forward and its backward */
+  for (int b = 0; b < B; b++)
+    y[b] = 2;
+  lam_net_forward (net, TRUE, 1);
+  lam_net_backward (net);
+  memcpy (want, lam_net_grads (net), np * sizeof (float));
+  lam_net_backward (net);
+  g_assert_cmpmem (lam_net_grads (net), np * sizeof (float), want, np * sizeof (float));
+
+  /* labels 4 for a training forward, then labels 2 for an evaluation
+   * forward (the same activations: no dropout, no BatchNorm) */
+  for (int b = 0; b < B; b++)
+    y[b] = 4;
+  lam_net_forward (net, TRUE, 1);
+  for (int b = 0; b < B; b++)
+    y[b] = 2;
+  lam_net_forward (net, FALSE, 0);
+  lam_net_backward (net);
+  memcpy (got, lam_net_grads (net), np * sizeof (float));
+  g_assert_cmpmem (got, np * sizeof (float), want, np * sizeof (float));
+
+  lam_net_free (net);
+  lam_backend_free (be);
+  lam_graph_free (g);
+}
+
 static void
 test_determinism_same_seed (void)
 {
@@ -699,6 +751,7 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/loss/softmax-xent/grad", test_xent);
   g_test_add_func ("/engine/loss/mse/grad", test_mse);
   g_test_add_func ("/engine/net/mixed/grad", test_mixed);
+  g_test_add_func ("/engine/net/loss-gradient-reuse", test_loss_gradient_reuse);
   g_test_add_func ("/engine/net/determinism/same-seed", test_determinism_same_seed);
   g_test_add_func ("/engine/net/determinism/threads", test_determinism_threads);
 

@@ -83,19 +83,34 @@ scatter_kernel (float *y, const float *ybuf, const float *bias, LamConvShape s, 
 /* g[o][q] = dy[b, o, p] for q = b·OHW + p (or g[b, o, p], same_layout),
  * masked by the fused ReLU's output where relu_y, and part[o·chunks + c]
  * = Σ of it over chunk c of q, in a fixed tree: a block per chunk and
- * channel. Without g, only the sums; without part, only g. */
+ * channel. Without g, only the sums; without part, only g. With argmax,
+ * dy is a max pool's: dpy at the pool's output that took this position
+ * (its windows, PK × PK, tile the convolution's output), as
+ * maxpool_backward_kernel sums it. */
 __global__ static void
 conv_dy_kernel (float *g, float *part, const float *dy, const float *relu_y, LamConvShape s, int chunk,
-                int same_layout)
+                int same_layout, const float *dpy, const gint32 *argmax, int PK)
 {
   __shared__ float acc[THREADS];
   size_t OHW = (size_t) s.OH * s.OW, N = (size_t) s.B * OHW;
   size_t o = blockIdx.y, q0 = (size_t) blockIdx.x * chunk, q1 = q0 + chunk < N ? q0 + chunk : N;
+  int PH = argmax ? s.OH / PK : 0, PW = argmax ? s.OW / PK : 0;
   float t = 0;
   for (size_t q = q0 + threadIdx.x; q < q1; q += blockDim.x)
     {
-      size_t i = ((q / OHW) * s.OC + o) * OHW + q % OHW;
-      float v = relu_y && relu_y[i] <= 0 ? 0.0f : dy[i];
+      size_t b = q / OHW, p = q % OHW, i = (b * s.OC + o) * OHW + p;
+      float v;
+      if (argmax)
+        {
+          size_t pi = ((b * s.OC + o) * PH + (p / s.OW) / PK) * PW + (p % s.OW) / PK;
+          v = 0;
+          if (argmax[pi] == (gint32) p)
+            v += dpy[pi];
+        }
+      else
+        v = dy[i];
+      if (relu_y && !(relu_y[i] > 0))   /* as the CPU: a NaN output passes no gradient */
+        v = 0;
       if (g)
         g[same_layout ? i : o * N + q] = v;
       t += v;
@@ -118,6 +133,41 @@ chan_chunks_kernel (float *db, const float *part, int chunks, int OC)
   for (int c = 0; c < chunks; c++)
     t += part[(size_t) o * chunks + c];
   db[o] = t;
+}
+
+/* A max pool of PK × PK windows that tile the convolution's output, with
+ * the convolution's epilogue: for each window, y = relu(conv + bias) as
+ * scatter_kernel writes it (conv from src: [OC][B·OHW] when gemm_layout,
+ * y's own layout otherwise, in place), and its max and argmax as
+ * maxpool_forward_kernel takes them. A thread a window. */
+__global__ static void
+conv_pool_kernel (float *y, float *py, gint32 *argmax, const float *src, const float *bias, LamConvShape s,
+                  int PK, int relu, int gemm_layout)
+{
+  int PH = s.OH / PK, PW = s.OW / PK;
+  size_t i = blockIdx.x * (size_t) blockDim.x + threadIdx.x;
+  if (i >= (size_t) s.B * s.OC * PH * PW)
+    return;
+  size_t OHW = (size_t) s.OH * s.OW, N = (size_t) s.B * OHW;
+  int pw = (int) (i % PW), ph = (int) ((i / PW) % PH);
+  size_t plane = i / ((size_t) PH * PW), o = plane % s.OC, b = plane / s.OC;
+  float best = -FLT_MAX;
+  int bi = -1;
+  for (int h = ph * PK; h < ph * PK + PK; h++)
+    for (int w = pw * PK; w < pw * PK + PK; w++)
+      {
+        size_t p = (size_t) h * s.OW + w, yi = plane * OHW + p;
+        float v = (gemm_layout ? src[o * N + b * OHW + p] : src[yi]) + (bias ? bias[o] : 0.0f);
+        v = relu && v < 0 ? 0.0f : v;
+        y[yi] = v;
+        if (bi < 0 || v > best)
+          {
+            best = v;
+            bi = (int) p;
+          }
+      }
+  py[i] = best;
+  argmax[i] = bi;
 }
 
 __global__ static void
@@ -253,14 +303,16 @@ _lam_cuda_conv_dy_part (const LamConvShape *s)
 
 void
 _lam_cuda_conv_dy (LamCuda *cu, const LamConvShape *s, float *g, float *db, float *part, const float *dy,
-                   const float *relu_y, gboolean same_layout)
+                   const float *relu_y, gboolean same_layout, const LamConvShape *ps, const float *dpy,
+                   const gint32 *argmax)
 {
   size_t chunks = dy_chunks (s);
   if (g == NULL && db == NULL)
     return;
   float *sums = db == NULL ? NULL : chunks > 1 ? part : db;
   dim3 grid ((unsigned) chunks, s->OC);
-  conv_dy_kernel<<<grid, THREADS, 0, cu->stream>>> (g, sums, dy, relu_y, *s, DY_CHUNK, same_layout);
+  conv_dy_kernel<<<grid, THREADS, 0, cu->stream>>> (g, sums, dy, relu_y, *s, DY_CHUNK, same_layout,
+                                                    ps ? dpy : NULL, ps ? argmax : NULL, ps ? ps->K : 1);
   LAM_CUDA_LAUNCHED (cu);
   if (db != NULL && chunks > 1)
     {
@@ -269,25 +321,39 @@ _lam_cuda_conv_dy (LamCuda *cu, const LamConvShape *s, float *g, float *db, floa
     }
 }
 
-static void
-conv_forward_im2col (LamCuda *cu, const LamConvShape *s, float *y, const float *x, const float *w,
-                     const float *b, gboolean relu)
+/* The convolution as im2col and one GEMM: [OC][B·OHW] in scratch, or NULL */
+static const float *
+conv_gemm_im2col (LamCuda *cu, const LamConvShape *s, const float *x, const float *w)
 {
   size_t CKK = (size_t) s->C * s->K * s->K, N = (size_t) s->B * s->OH * s->OW;
   float *col = _lam_cuda_scratch (cu, CKK * N + (size_t) s->OC * N);
   if (col == NULL)
-    return;
+    return NULL;
   float *ybuf = col + CKK * N;
   im2col_kernel<<<lam_cuda_blocks (CKK * N, THREADS), THREADS, 0, cu->stream>>> (col, x, *s);
   LAM_CUDA_LAUNCHED (cu);
   _lam_cuda_sgemm (cu, 0, 0, s->OC, (int) N, (int) CKK, 1.0f, w, (int) CKK, col, (int) N, 0.0f, ybuf, (int) N);
+  return ybuf;
+}
+
+static void
+conv_forward_im2col (LamCuda *cu, const LamConvShape *s, float *y, const float *x, const float *w,
+                     const float *b, gboolean relu)
+{
+  size_t N = (size_t) s->B * s->OH * s->OW;
+  const float *ybuf = conv_gemm_im2col (cu, s, x, w);
+  if (ybuf == NULL)
+    return;
   scatter_kernel<<<lam_cuda_blocks ((size_t) s->OC * N, THREADS), THREADS, 0, cu->stream>>> (y, ybuf, b, *s, relu);
   LAM_CUDA_LAUNCHED (cu);
 }
 
+/* With ps, dy is the max pool's after the convolution (dpy, argmax):
+ * see conv_dy_kernel. */
 static void
-conv_backward_im2col (LamCuda *cu, const LamConvShape *s, float *dx, float *dw, float *db,
-                      const float *dy, const float *x, const float *w, const float *relu_y)
+conv_backward_im2col_pool (LamCuda *cu, const LamConvShape *s, float *dx, float *dw, float *db,
+                           const float *dy, const float *x, const float *w, const float *relu_y,
+                           const LamConvShape *ps, const float *dpy, const gint32 *argmax)
 {
   size_t CKK = (size_t) s->C * s->K * s->K, N = (size_t) s->B * s->OH * s->OW;
   size_t np = db ? _lam_cuda_conv_dy_part (s) : 0;
@@ -296,7 +362,7 @@ conv_backward_im2col (LamCuda *cu, const LamConvShape *s, float *dx, float *dw, 
     return;
   float *dyp = col + CKK * N, *dcol = dyp + (size_t) s->OC * N, *part = dcol + CKK * N;
   /* dy in the GEMM's layout, masked by the ReLU, and the bias gradient */
-  _lam_cuda_conv_dy (cu, s, dyp, db, part, dy, relu_y, FALSE);
+  _lam_cuda_conv_dy (cu, s, dyp, db, part, dy, relu_y, FALSE, ps, dpy, argmax);
   im2col_kernel<<<lam_cuda_blocks (CKK * N, THREADS), THREADS, 0, cu->stream>>> (col, x, *s);
   LAM_CUDA_LAUNCHED (cu);
   /* dw[OC, CKK] = dyp[OC, N] · colᵀ[N, CKK] */
@@ -309,6 +375,13 @@ conv_backward_im2col (LamCuda *cu, const LamConvShape *s, float *dx, float *dw, 
       col2im_kernel<<<lam_cuda_blocks (n, THREADS), THREADS, 0, cu->stream>>> (dx, dcol, *s);
       LAM_CUDA_LAUNCHED (cu);
     }
+}
+
+static void
+conv_backward_im2col (LamCuda *cu, const LamConvShape *s, float *dx, float *dw, float *db,
+                      const float *dy, const float *x, const float *w, const float *relu_y)
+{
+  conv_backward_im2col_pool (cu, s, dx, dw, db, dy, x, w, relu_y, NULL, NULL, NULL);
 }
 
 static void
@@ -327,6 +400,54 @@ cuda_conv2d_backward (LamBackend *be, const LamConvShape *s, float *dx, float *d
   LAM_CUDA_OP (be, cu);
   if (!_lam_cuda_dnn_conv_backward (cu, s, dx, dw, db, dy, x, w, relu_y, conv_backward_im2col))
     conv_backward_im2col (cu, s, dx, dw, db, dy, x, w, relu_y);
+}
+
+static void
+cuda_conv2d_pool_forward (LamBackend *be, const LamConvShape *s, const LamConvShape *ps, float *y, float *py,
+                          gint32 *argmax, const float *x, const float *w, const float *b, gboolean relu)
+{
+  LAM_CUDA_OP (be, cu);
+  const float *src = y;
+  int gemm_layout = 0;
+  /* the convolution alone (cuDNN into y, or a GEMM's layout in scratch),
+   * then its bias, ReLU and pool in one kernel */
+  if (_lam_cuda_dnn_conv_forward (cu, s, y, x, w, NULL, FALSE, conv_forward_im2col))
+    {
+      if (cu->mode == LAM_CUDA_ABORTED)
+        return;
+    }
+  else if ((src = conv_gemm_im2col (cu, s, x, w)) != NULL)
+    gemm_layout = 1;
+  else
+    return;
+  size_t n = (size_t) s->B * s->OC * ps->OH * ps->OW;
+  conv_pool_kernel<<<lam_cuda_blocks (n, THREADS), THREADS, 0, cu->stream>>> (y, py, argmax, src, b, *s, ps->K,
+                                                                              relu, gemm_layout);
+  LAM_CUDA_LAUNCHED (cu);
+}
+
+/* dy: the convolution's output gradient's buffer, free to write: where
+ * cuDNN may run the convolution, the gradient is put there first. */
+static void
+cuda_conv2d_pool_backward (LamBackend *be, const LamConvShape *s, const LamConvShape *ps, float *dx, float *dw,
+                           float *db, const float *dpy, const gint32 *argmax, const float *x, const float *w,
+                           const float *relu_y, float *dy)
+{
+  LAM_CUDA_OP (be, cu);
+  if (!_lam_cuda_dnn_may_backward (cu, s, dx, dw, x, w))
+    {
+      conv_backward_im2col_pool (cu, s, dx, dw, db, NULL, x, w, relu_y, ps, dpy, argmax);
+      return;
+    }
+  size_t np = db ? _lam_cuda_conv_dy_part (s) : 0;
+  float *part = NULL;
+  if (np > 0 && (part = _lam_cuda_scratch (cu, np)) == NULL)
+    return;
+  _lam_cuda_conv_dy (cu, s, dy, db, part, NULL, relu_y, TRUE, ps, dpy, argmax);
+  /* (the chunks are summed into db, in stream order, before cuDNN's
+   * workspace may take the same scratch) */
+  if (!_lam_cuda_dnn_conv_backward (cu, s, dx, dw, NULL, dy, x, w, NULL, conv_backward_im2col))
+    conv_backward_im2col (cu, s, dx, dw, NULL, dy, x, w, NULL);
 }
 
 static void
@@ -388,6 +509,8 @@ _lam_cuda_conv_init (LamBackendOps *ops)
 {
   ops->conv2d_forward = cuda_conv2d_forward;
   ops->conv2d_backward = cuda_conv2d_backward;
+  ops->conv2d_pool_forward = cuda_conv2d_pool_forward;
+  ops->conv2d_pool_backward = cuda_conv2d_pool_backward;
   ops->maxpool_forward = cuda_maxpool_forward;
   ops->maxpool_backward = cuda_maxpool_backward;
   ops->avgpool_forward = cuda_avgpool_forward;

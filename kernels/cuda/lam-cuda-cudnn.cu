@@ -376,7 +376,7 @@ dnn_run_backward (LamCuda *cu, LamDnn *d, DnnShape *e, float *dx, float *dw, flo
     return LAM_DNN_NO_SCRATCH;
   float *ws = e->bwd_ws > 0 ? scratch + masked : NULL;
   /* dy masked by the ReLU (in its own layout), and the bias gradient */
-  _lam_cuda_conv_dy (cu, s, relu_y != NULL ? scratch : NULL, db, scratch + need, dy, relu_y, TRUE);
+  _lam_cuda_conv_dy (cu, s, relu_y != NULL ? scratch : NULL, db, scratch + need, dy, relu_y, TRUE, NULL, NULL, NULL);
   const float *g = relu_y != NULL ? scratch : dy;
   const float one = 1.0f, zero = 0.0f;
   LamDnnStatus st = d->filter (d->handle, &one, e->x, x, e->y, g, e->conv, e->filter_algo, ws, e->bwd_ws, &zero,
@@ -496,10 +496,11 @@ dnn_fwd_scratch (const DnnShape *e)
 }
 
 static size_t
-dnn_bwd_scratch (const DnnShape *e, gboolean relu)
+dnn_bwd_scratch (const DnnShape *e, gboolean relu, gboolean bias)
 {
   const LamConvShape *s = &e->s;
-  return (relu ? ws_floats ((size_t) s->B * s->OC * s->OH * s->OW * sizeof (float)) : 0) + ws_floats (e->bwd_ws);
+  return (relu ? ws_floats ((size_t) s->B * s->OC * s->OH * s->OW * sizeof (float)) : 0) + ws_floats (e->bwd_ws) +
+         (bias ? _lam_cuda_conv_dy_part (s) : 0);   /* as dnn_run_backward lays it out */
 }
 
 static size_t
@@ -536,7 +537,7 @@ decide (Trial *t, gboolean forward)
   const char *dir = forward ? "forward" : t->dx != NULL ? "backward" : "backward (no input gradient)";
   void (*mine) (gpointer) = forward ? run_im2col_fwd : run_im2col_bwd;
   void (*theirs) (gpointer) = forward ? run_dnn_fwd : run_dnn_bwd;
-  size_t need = forward ? dnn_fwd_scratch (t->e) : dnn_bwd_scratch (t->e, t->relu_y != NULL);
+  size_t need = forward ? dnn_fwd_scratch (t->e) : dnn_bwd_scratch (t->e, t->relu_y != NULL, t->db != NULL);
   if (!dnn_scratch_fits (cu, need))
     {
       g_message ("cuDNN's workspace for a %dx%dx%d convolution (%s) does not fit in GPU memory; im2col runs it",
@@ -662,6 +663,14 @@ _lam_cuda_dnn_conv_forward (LamCuda *cu, const LamConvShape *s, float *y, const 
   Trial t = { cu, d, e, y, NULL, NULL, NULL, x, w, b, NULL, NULL, relu, im2col, NULL, LAM_DNN_STATUS_SUCCESS };
   e->fwd = decide (&t, TRUE);
   return TRUE;
+}
+
+gboolean
+_lam_cuda_dnn_may_backward (LamCuda *cu, const LamConvShape *s, const float *dx, const float *dw, const float *x,
+                            const float *w)
+{
+  LamDnn *d;
+  return dnn_aligned (dx, dw, x, w) && dnn_for (cu, s, dx != NULL, &d) != NULL;
 }
 
 gboolean

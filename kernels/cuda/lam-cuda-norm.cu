@@ -279,8 +279,10 @@ cuda_softmax_backward (LamBackend *be, float *dx, const float *dy, const float *
   LAM_CUDA_LAUNCHED (cu);
 }
 
-/* Batches of up to this many scores take the loss in one launch. */
-#define LOSS_ONE_BLOCK 16384
+/* Batches of up to this many scores take the loss in one launch (one
+ * block: its rows' double-precision exp and log on one multiprocessor,
+ * which GPUs with little FP64 do slowly; more take two launches). */
+#define LOSS_ONE_BLOCK 4096
 
 static void
 loss (LamCuda *cu, int mse, float *d, float *stats, const float *z, const gint32 *labels, int B, int n,

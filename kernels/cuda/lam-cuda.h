@@ -189,10 +189,13 @@ void _lam_cuda_sgemm (LamCuda *cu, int transA, int transB, int M, int N, int K, 
  * GEMM's layout [OC][B·OHW] (or in dy's own, same_layout; g NULL: not
  * written), and its sum per channel into db (NULL: none), a block per
  * channel and chunk, then the chunks in order. part:
- * _lam_cuda_conv_dy_part (s) floats of scratch. */
+ * _lam_cuda_conv_dy_part (s) floats of scratch. With ps (a max pool of
+ * shape ps after the convolution, its windows a tiling), dy is read from
+ * the pool's output gradient dpy and argmax instead. */
 size_t _lam_cuda_conv_dy_part (const LamConvShape *s);
 void   _lam_cuda_conv_dy      (LamCuda *cu, const LamConvShape *s, float *g, float *db, float *part,
-                               const float *dy, const float *relu_y, gboolean same_layout);
+                               const float *dy, const float *relu_y, gboolean same_layout,
+                               const LamConvShape *ps, const float *dpy, const gint32 *argmax);
 
 /* Convolutions through cuDNN where it is installed and measured faster
  * (lam-cuda-cudnn.cu). Each returns FALSE when the caller is to run the
@@ -204,6 +207,10 @@ typedef void (*LamCudaConvBwd) (LamCuda *cu, const LamConvShape *s, float *dx, f
                                 const float *dy, const float *x, const float *w, const float *relu_y);
 gboolean _lam_cuda_dnn_conv_forward  (LamCuda *cu, const LamConvShape *s, float *y, const float *x,
                                       const float *w, const float *b, gboolean relu, LamCudaConvFwd im2col);
+/* FALSE when im2col runs the convolution's backward this way for sure
+ * (no cuDNN, decided so, or buffers it cannot take) */
+gboolean _lam_cuda_dnn_may_backward  (LamCuda *cu, const LamConvShape *s, const float *dx, const float *dw,
+                                      const float *x, const float *w);
 gboolean _lam_cuda_dnn_conv_backward (LamCuda *cu, const LamConvShape *s, float *dx, float *dw, float *db,
                                       const float *dy, const float *x, const float *w, const float *relu_y,
                                       LamCudaConvBwd im2col);
