@@ -356,7 +356,10 @@ conv_backward_im2col_pool (LamCuda *cu, const LamConvShape *s, float *dx, float 
                            const LamConvShape *ps, const float *dpy, const gint32 *argmax)
 {
   size_t CKK = (size_t) s->C * s->K * s->K, N = (size_t) s->B * s->OH * s->OW;
-  size_t np = db ? _lam_cuda_conv_dy_part (s) : 0;
+  /* the bias's partial sums, with or without db: the same scratch for
+   * every call of a shape (a first step without db, as the fused op's
+   * cuDNN trial, must not leave a recorded step that grows it) */
+  size_t np = _lam_cuda_conv_dy_part (s);
   float *col = _lam_cuda_scratch (cu, 2 * CKK * N + (size_t) s->OC * N + np);
   if (col == NULL)
     return;
@@ -434,7 +437,7 @@ cuda_conv2d_pool_backward (LamBackend *be, const LamConvShape *s, const LamConvS
                            const float *relu_y, float *dy)
 {
   LAM_CUDA_OP (be, cu);
-  if (!_lam_cuda_dnn_may_backward (cu, s, dx, dw, x, w))
+  if (!_lam_cuda_dnn_may_backward (cu, s, dx, dw, dy, x, w))
     {
       conv_backward_im2col_pool (cu, s, dx, dw, db, NULL, x, w, relu_y, ps, dpy, argmax);
       return;

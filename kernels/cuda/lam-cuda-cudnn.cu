@@ -666,11 +666,12 @@ _lam_cuda_dnn_conv_forward (LamCuda *cu, const LamConvShape *s, float *y, const 
 }
 
 gboolean
-_lam_cuda_dnn_may_backward (LamCuda *cu, const LamConvShape *s, const float *dx, const float *dw, const float *x,
-                            const float *w)
+_lam_cuda_dnn_may_backward (LamCuda *cu, const LamConvShape *s, const float *dx, const float *dw, const float *dy,
+                            const float *x, const float *w)
 {
   LamDnn *d;
-  return dnn_aligned (dx, dw, x, w) && dnn_for (cu, s, dx != NULL, &d) != NULL;
+  /* as _lam_cuda_dnn_conv_backward checks */
+  return dnn_aligned (dx, dw, dy, x) && dnn_aligned (w, NULL, NULL, NULL) && dnn_for (cu, s, dx != NULL, &d) != NULL;
 }
 
 gboolean

@@ -210,7 +210,7 @@ gboolean _lam_cuda_dnn_conv_forward  (LamCuda *cu, const LamConvShape *s, float 
 /* FALSE when im2col runs the convolution's backward this way for sure
  * (no cuDNN, decided so, or buffers it cannot take) */
 gboolean _lam_cuda_dnn_may_backward  (LamCuda *cu, const LamConvShape *s, const float *dx, const float *dw,
-                                      const float *x, const float *w);
+                                      const float *dy, const float *x, const float *w);
 gboolean _lam_cuda_dnn_conv_backward (LamCuda *cu, const LamConvShape *s, float *dx, float *dw, float *db,
                                       const float *dy, const float *x, const float *w, const float *relu_y,
                                       LamCudaConvBwd im2col);
