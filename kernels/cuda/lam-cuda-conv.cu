@@ -81,9 +81,10 @@ scatter_kernel (float *y, const float *ybuf, const float *bias, LamConvShape s, 
 }
 
 /* g[o][q] = dy[b, o, p] for q = b·OHW + p (or g[b, o, p], same_layout),
- * masked by the fused ReLU's output where relu_y, and part[o·chunks + c]
- * = Σ of it over chunk c of q, in a fixed tree: a block per chunk and
- * channel. Without g, only the sums; without part, only g. With argmax,
+ * masked by the fused ReLU's output where relu_y, and part[c·OC + o] =
+ * Σ of it over chunk c of q, in a fixed tree: a block per chunk and
+ * channel (the chunks then add up as _lam_cuda_sum_chunks adds a Dense's).
+ * Without g, only the sums; without part, only g. With argmax,
  * dy is a max pool's: dpy at the pool's output that took this position
  * (its windows, PK × PK, tile the convolution's output), as
  * maxpool_backward_kernel sums it. */
@@ -119,20 +120,7 @@ conv_dy_kernel (float *g, float *part, const float *dy, const float *relu_y, Lam
     return;
   t = lam_cuda_block_sum (t, acc);
   if (threadIdx.x == 0)
-    part[o * gridDim.x + blockIdx.x] = t;
-}
-
-/* db[o] = Σ_c part[o·chunks + c], in chunk order */
-__global__ static void
-chan_chunks_kernel (float *db, const float *part, int chunks, int OC)
-{
-  int o = blockIdx.x * blockDim.x + threadIdx.x;
-  if (o >= OC)
-    return;
-  float t = 0;
-  for (int c = 0; c < chunks; c++)
-    t += part[(size_t) o * chunks + c];
-  db[o] = t;
+    part[(size_t) blockIdx.x * s.OC + o] = t;
 }
 
 /* A max pool of PK × PK windows that tile the convolution's output, with
@@ -316,8 +304,7 @@ _lam_cuda_conv_dy (LamCuda *cu, const LamConvShape *s, float *g, float *db, floa
   LAM_CUDA_LAUNCHED (cu);
   if (db != NULL && chunks > 1)
     {
-      chan_chunks_kernel<<<lam_cuda_blocks (s->OC, THREADS), THREADS, 0, cu->stream>>> (db, part, (int) chunks, s->OC);
-      LAM_CUDA_LAUNCHED (cu);
+      _lam_cuda_sum_chunks (cu, db, part, (int) chunks, s->OC);
     }
 }
 

@@ -629,6 +629,13 @@ dnn_aligned (const void *a, const void *b, const void *c, const void *d)
   return ((GPOINTER_TO_SIZE (a) | GPOINTER_TO_SIZE (b) | GPOINTER_TO_SIZE (c) | GPOINTER_TO_SIZE (d)) & 15) == 0;
 }
 
+/* (db and relu_y: our own kernels read them) */
+static gboolean
+dnn_bwd_aligned (const float *dx, const float *dw, const float *dy, const float *x, const float *w)
+{
+  return dnn_aligned (dx, dw, dy, x) && dnn_aligned (w, NULL, NULL, NULL);
+}
+
 gboolean
 _lam_cuda_dnn_conv_forward (LamCuda *cu, const LamConvShape *s, float *y, const float *x, const float *w,
                             const float *b, gboolean relu, LamCudaConvFwd im2col)
@@ -670,16 +677,14 @@ _lam_cuda_dnn_may_backward (LamCuda *cu, const LamConvShape *s, const float *dx,
                             const float *x, const float *w)
 {
   LamDnn *d;
-  /* as _lam_cuda_dnn_conv_backward checks */
-  return dnn_aligned (dx, dw, dy, x) && dnn_aligned (w, NULL, NULL, NULL) && dnn_for (cu, s, dx != NULL, &d) != NULL;
+  return dnn_bwd_aligned (dx, dw, dy, x, w) && dnn_for (cu, s, dx != NULL, &d) != NULL;
 }
 
 gboolean
 _lam_cuda_dnn_conv_backward (LamCuda *cu, const LamConvShape *s, float *dx, float *dw, float *db, const float *dy,
                              const float *x, const float *w, const float *relu_y, LamCudaConvBwd im2col)
 {
-  /* (db and relu_y: our own kernels read them) */
-  if (!dnn_aligned (dx, dw, dy, x) || !dnn_aligned (w, NULL, NULL, NULL))
+  if (!dnn_bwd_aligned (dx, dw, dy, x, w))
     return FALSE;
   LamDnn *d;
   int way = dx != NULL;   /* decided apart: without dx, the data gradient is neither run nor checked */
