@@ -1363,7 +1363,8 @@ typedef struct {
   GArray  *losses;     /* batch losses, then each epoch's validation loss */
   float   *params;
   gsize    n_params;
-  char    *status;     /* graph_status at the end */
+  char    *status;     /* graph_status at the end, its graphs' part */
+  char    *dnn;        /* its cuDNN part: which way each convolution ran ("" without) */
   guint64  replays;
 } GraphRun;
 
@@ -1373,6 +1374,7 @@ graph_run_clear (GraphRun *r)
   g_array_unref (r->losses);
   g_free (r->params);
   g_free (r->status);
+  g_free (r->dnn);
 }
 
 /* Trains g on s with the CUDA backend, with env "NAME=VALUE" set. The weights are reset (a new recording) after
@@ -1389,7 +1391,7 @@ graph_run (const LamGraph *g, LamTrainConfig *c, const LamDataSplits *s, const c
   g_assert_cmpstr (be->name, ==, "cuda");
   g_assert_nonnull (be->ops->step_begin);
 
-  GraphRun r = { g_array_new (FALSE, FALSE, sizeof (double)), NULL, 0, NULL, 0 };
+  GraphRun r = { g_array_new (FALSE, FALSE, sizeof (double)), NULL, 0, NULL, NULL, 0 };
   for (int i = 0; !lam_trainer_done (t); i++)
     {
       if (i == reset_at)
@@ -1412,6 +1414,7 @@ graph_run (const LamGraph *g, LamTrainConfig *c, const LamDataSplits *s, const c
   g_assert_cmpstr (shown, ==, r.status);
   /* the graphs' part: how convolutions ran ("; cuDNN …") is the conv tests' business */
   char *dnn = strstr (r.status, "; cuDNN ");
+  r.dnn = g_strdup (dnn != NULL ? dnn : "");
   if (dnn != NULL)
     *dnn = '\0';
   lam_trainer_free (t);
@@ -1419,17 +1422,32 @@ graph_run (const LamGraph *g, LamTrainConfig *c, const LamDataSplits *s, const c
   return r;
 }
 
+/* The same run, bit for bit, where both ran each convolution the same
+ * way. On a GPU, cuDNN or im2col is chosen per shape by timing them
+ * (LAMINA_CUDNN unset): two runs may choose apart, and then their
+ * sums come in another order, so the same run within rounding. */
 static void
 assert_same_run (const GraphRun *a, const GraphRun *b)
 {
   g_assert_cmpuint (a->losses->len, ==, b->losses->len);
+  g_assert_cmpuint (a->n_params, ==, b->n_params);
+  if (g_strcmp0 (a->dnn, b->dnn) != 0)
+    {
+      g_test_message ("the runs ran convolutions apart (%s, then %s): compared within rounding", a->dnn, b->dnn);
+      for (guint i = 0; i < a->losses->len; i++)
+        {
+          double x = g_array_index (a->losses, double, i), y = g_array_index (b->losses, double, i);
+          g_assert_cmpfloat_with_epsilon (x, y, 1e-3 * (1 + fabs (x)));
+        }
+      g_assert_cmpfloat (nmse (a->params, b->params, a->n_params), <, 1e-6);
+      return;
+    }
   for (guint i = 0; i < a->losses->len; i++)
     {
       double x = g_array_index (a->losses, double, i), y = g_array_index (b->losses, double, i);
       if (memcmp (&x, &y, sizeof x) != 0)
         g_error ("loss %u differs: %.17g op by op, %.17g with graphs", i, x, y);
     }
-  g_assert_cmpuint (a->n_params, ==, b->n_params);
   g_assert_cmpmem (a->params, a->n_params * sizeof (float), b->params, b->n_params * sizeof (float));
 }
 
@@ -1571,7 +1589,9 @@ test_graphs_threaded (void)
   g_auto (LamDataSplits) s = { 0 };
   g_autoptr(LamModelFile) m = tiny_setup (&s);
   LamTrainConfig *c = &m->config;
-  c->epochs = 3;
+  /* long enough that copies come while it trains: on a GPU a step of
+   * this net takes a few microseconds */
+  c->epochs = on_emulator () ? 3 : 200;
   c->seed = 4;
   c->opt.kind = LAM_OPT_ADAM;
   c->opt.lr = 0.01f;
@@ -1626,12 +1646,20 @@ test_graphs_threaded (void)
   guint64 replays = 0;
   g_autofree char *status = be->ops->graph_status (be, &replays);
   g_test_message ("%d copies while training; %s", copies, status);
-  g_assert_cmpuint (replays, ==, 3 * 8 - 2);
+  g_assert_cmpuint (replays, ==, c->epochs * 8 - 2);
   g_assert_cmpint (copies, >, 0);
   g_autofree float *params = g_new (float, alone.n_params);
   g_assert_cmpuint (lam_net_n_params (net), ==, alone.n_params);
   lam_net_read_params (net, params);
-  g_assert_cmpmem (params, alone.n_params * sizeof (float), alone.params, alone.n_params * sizeof (float));
+  const char *dnn = strstr (status, "; cuDNN ");
+  if (g_strcmp0 (dnn != NULL ? dnn : "", alone.dnn) == 0)
+    g_assert_cmpmem (params, alone.n_params * sizeof (float), alone.params, alone.n_params * sizeof (float));
+  else
+    {
+      /* (convolutions run another way: see assert_same_run) */
+      g_test_message ("the runs ran convolutions apart (%s, then %s): compared within rounding", alone.dnn, dnn);
+      g_assert_cmpfloat (nmse (alone.params, params, alone.n_params), <, 1e-6);
+    }
   lam_trainer_free (t);
   graph_run_clear (&alone);
 }
