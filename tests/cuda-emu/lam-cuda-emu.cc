@@ -74,7 +74,15 @@ static const std::function<void ()> *current_body;
 static float shuffle_f[MAX_THREADS];
 static int shuffle_i[MAX_THREADS], shuffle_seq[MAX_THREADS];
 static unsigned long n_launches, n_blocks, n_graph_launches;
-static thread_local cudaError_t last_error;   /* CUDA's is per host thread too */
+/* The emulator's thread-locals live in the static TLS block (initial
+ * exec), though the module is dlopen'ed: dynamic TLS would go through
+ * __tls_get_addr, whose blocks LLVM 14's LeakSanitizer finds by a guess
+ * that glibc 2.36 can defeat, and its scan at exit then crashes
+ * ("Tracer caught signal 11"; about 1 run in 20 of test-gui-training's
+ * view test on the emulator, under load). A few bytes: glibc keeps room
+ * for them. */
+#define EMU_TLS __attribute__ ((tls_model ("initial-exec")))
+static thread_local cudaError_t last_error EMU_TLS;   /* CUDA's is per host thread too */
 
 static const EmuCfg *launch;   /* the one running */
 static bool in_fiber;
@@ -460,7 +468,7 @@ static std::mutex streams_lock;   /* guards streams; held while all are flushed 
 static std::vector<EmuStream *> &streams = *new std::vector<EmuStream *>;
 
 /* the stream this thread captures, or NULL */
-static thread_local EmuStream *capturing_here;
+static thread_local EmuStream *capturing_here EMU_TLS;
 
 static EmuStream *
 stream_of (cudaStream_t stream, const char *what)
