@@ -77,7 +77,7 @@ scatter_kernel (float *y, const float *ybuf, const float *bias, LamConvShape s, 
     return;
   size_t p = i % OHW, o = (i / OHW) % s.OC, b = i / (OHW * s.OC);
   float v = ybuf[o * s.B * OHW + b * OHW + p] + (bias ? bias[o] : 0.0f);
-  y[i] = relu && v < 0 ? 0.0f : v;
+  y[i] = lam_cuda_fused_relu (v, relu);
 }
 
 /* g[o][q] = dy[b, o, p] for q = b·OHW + p (or g[b, o, p], same_layout),
@@ -146,7 +146,7 @@ conv_pool_kernel (float *y, float *py, gint32 *argmax, const float *src, const f
       {
         size_t p = (size_t) h * s.OW + w, yi = plane * OHW + p;
         float v = (gemm_layout ? src[o * N + b * OHW + p] : src[yi]) + (bias ? bias[o] : 0.0f);
-        v = relu && v < 0 ? 0.0f : v;
+        v = lam_cuda_fused_relu (v, relu);
         y[yi] = v;
         if (bi < 0 || v > best)
           {

@@ -153,10 +153,9 @@ bias_relu_kernel (float *y, const float *bias, size_t n, int C, int HW, int relu
   float v = y[i];
   if (bias)
     v += bias[(i / HW) % C];
-  y[i] = relu && v < 0.0f ? 0.0f : v;   /* as lam-cuda-conv.cu's scatter_kernel */
+  y[i] = lam_cuda_fused_relu (v, relu);
 }
 
-/* dy where the ReLU that followed passed it, else 0 */
 /* Loading */
 
 static void *

@@ -20,7 +20,7 @@ bias_relu_rows_kernel (float *y, const float *b, int rows, int cols, int relu)
   if (i >= (size_t) rows * cols)
     return;
   float v = y[i] + (b ? b[i % cols] : 0.0f);
-  y[i] = relu && v < 0 ? 0.0f : v;
+  y[i] = lam_cuda_fused_relu (v, relu);
 }
 
 /* part[chunk·n + j] = Σ of g[r, j] over the chunk's rows, in a fixed

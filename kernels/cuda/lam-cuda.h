@@ -147,6 +147,14 @@ lam_cuda_blocks (size_t n, unsigned threads)
   return (unsigned) (b > 0x7fffffffu ? 0x7fffffffu : (b == 0 ? 1 : b));
 }
 
+/* The ReLU fused after a layer's bias add, where relu: a NaN passes, as
+ * the CPU's and the unfused ReLU op's do (every fused epilogue uses this) */
+__device__ static inline float
+lam_cuda_fused_relu (float v, int relu)
+{
+  return relu && v < 0.0f ? 0.0f : v;
+}
+
 /* The sum of each thread's v over the block, in a fixed tree order (so a
  * seed repeats a run), for every thread. blockDim.x must be a power of
  * two, and part blockDim.x floats of __shared__ memory; every thread of
